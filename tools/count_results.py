@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Counts gtest cases from bazel-testlogs/**/test.xml.
+
+Prints one line "N passed, N failed" and exits 1 when any case failed, any
+test target produced no XML, or no case ran at all. Skipped (DISABLED_ or
+GTEST_SKIP) cases are reported as skipped, never as passed.
+"""
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+
+def main(testlogs):
+    passed = failed = skipped = 0
+    targets = 0
+    for root, _, files in os.walk(testlogs):
+        if "test.xml" not in files:
+            continue
+        targets += 1
+        path = os.path.join(root, "test.xml")
+        try:
+            tree = ET.parse(path)
+        except ET.ParseError as e:
+            print(f"unreadable {path}: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        cases = list(tree.iter("testcase"))
+        if not cases:
+            # Bazel writes a synthetic XML when the binary crashed before gtest
+            # reported; count the target as one failure.
+            failed += 1
+            continue
+        for case in cases:
+            if case.find("failure") is not None or case.find("error") is not None:
+                failed += 1
+            elif (case.get("status") == "notrun" or case.get("result") == "skipped"
+                  or case.find("skipped") is not None):
+                skipped += 1
+            else:
+                passed += 1
+    line = f"{passed} passed, {failed} failed"
+    if skipped:
+        line += f", {skipped} skipped"
+    print(line)
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "bazel-testlogs"))
