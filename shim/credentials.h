@@ -1,0 +1,98 @@
+// credentials.h
+// -----------------------------------------------------------------------------
+// Parsing credential bytes (as returned by readers) into BoringSSL objects,
+// entirely in memory: certificate chains, private keys (optionally encrypted),
+// CA bundles, CRLs and PKCS#12 bundles. PEM and DER are both accepted.
+//
+//   absl::StatusOr<CertChain> chain = ParseCertChain(cert_bytes, "certfile");
+//   absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> key =
+//       ParsePrivateKey(key_bytes, Password::None(), "keyfile");
+//
+// Every error is InvalidArgument with kind SSLError, naming `argument` (the
+// facade parameter, e.g. "certfile", "keyfile", "cadata") and BoringSSL's
+// reason, never the bytes. The caller wipes the input bytes after the call
+// (SecureBytes does); these functions keep no copy of key bytes.
+
+#ifndef SSLSHIM_SHIM_CREDENTIALS_H_
+#define SSLSHIM_SHIM_CREDENTIALS_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
+#include "openssl/base.h"
+#include "openssl/evp.h"
+#include "openssl/x509.h"
+
+namespace sslshim::shim {
+
+// CertChain is a leaf certificate followed by its intermediates, in order.
+using CertChain = std::vector<bssl::UniquePtr<X509>>;
+
+// Password for an encrypted private key, as Python's load_cert_chain(password=):
+// none, a string, or a callback that returns the password when a key turns
+// out to be encrypted (never called for unencrypted keys).
+struct Password {
+  absl::optional<std::string> value;
+  std::function<absl::StatusOr<std::string>()> callback;
+
+  static Password None() { return {}; }
+  static Password Of(std::string p) { return {std::move(p), nullptr}; }
+  static Password From(std::function<absl::StatusOr<std::string>()> cb) {
+    return {absl::nullopt, std::move(cb)};
+  }
+  bool given() const { return value.has_value() || callback != nullptr; }
+};
+
+// ParseCertChain parses one or more certificates: a PEM sequence (leaf first)
+// or a single DER certificate. Errors: no certificate found, malformed or
+// truncated PEM/DER, trailing garbage after DER.
+absl::StatusOr<CertChain> ParseCertChain(absl::string_view bytes,
+                                         absl::string_view argument);
+
+// ParseCaCertificates parses a CA bundle: any number (>= 1) of PEM
+// certificates, or DER certificates concatenated (as Python's cadata= bytes).
+// Non-certificate PEM blocks are skipped. Error if none is found.
+absl::StatusOr<CertChain> ParseCaCertificates(absl::string_view bytes,
+                                              absl::string_view argument);
+
+// ParsePrivateKey parses an RSA, ECDSA (P-256/P-384) or Ed25519 private key:
+// PEM ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE
+// KEY", legacy Proc-Type encrypted) or DER (PKCS#8 or traditional). Errors:
+// malformed key, encrypted key with no password ("keyfile: the private key is
+// encrypted and no password was given"), wrong password.
+absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> ParsePrivateKey(
+    absl::string_view bytes, const Password& password,
+    absl::string_view argument);
+
+// IsEncryptedPrivateKey reports whether `bytes` hold a password-protected key.
+bool IsEncryptedPrivateKey(absl::string_view bytes);
+
+// CheckKeyMatchesCertificate returns OK when `key` is the private half of
+// `cert`'s public key, else InvalidArgument ("key values mismatch").
+absl::Status CheckKeyMatchesCertificate(const EVP_PKEY* key, X509* cert,
+                                        absl::string_view argument);
+
+// ParseCrls parses one or more CRLs (PEM sequence or one DER CRL).
+absl::StatusOr<std::vector<bssl::UniquePtr<X509_CRL>>> ParseCrls(
+    absl::string_view bytes, absl::string_view argument);
+
+// Pkcs12Contents is what a PKCS#12 bundle holds: key, leaf, and extra certs.
+struct Pkcs12Contents {
+  bssl::UniquePtr<EVP_PKEY> key;
+  CertChain chain;  // Leaf first, then the bundle's other certificates.
+};
+
+// ParsePkcs12 parses a DER PKCS#12 bundle protected by `password` (may be
+// empty). Errors: malformed bundle, wrong password, no key or no certificate.
+absl::StatusOr<Pkcs12Contents> ParsePkcs12(absl::string_view bytes,
+                                           const Password& password,
+                                           absl::string_view argument);
+
+}  // namespace sslshim::shim
+
+#endif  // SSLSHIM_SHIM_CREDENTIALS_H_
