@@ -11,8 +11,12 @@
 //   std::string repr = cert.ToPythonRepr();  // {'subject': ((('commonName', ...
 //   std::string json = cert.ToJson();        // {"subject": [[["commonName", ...
 //
-// Strings are UTF-8 (bytes that are not valid UTF-8 are rendered with \x
-// escapes in repr and U+FFFD-free escapes in JSON, see ToJson).
+// Strings are UTF-8. A byte that is not valid UTF-8 is rendered as \xNN in
+// repr and as \u00NN in JSON (never as U+FFFD), so both renderings stay
+// valid and agree with each other.
+//
+// Thread-safety: a PyValue is a plain value; const methods may be called from
+// several threads at once.
 
 #ifndef SSLSHIM_SHIM_PY_VALUE_H_
 #define SSLSHIM_SHIM_PY_VALUE_H_
@@ -26,6 +30,7 @@
 
 namespace sslshim::shim {
 
+// PyValue is one Python value: None, str, int, tuple or dict (str keys).
 class PyValue {
  public:
   enum class Type { kNone, kStr, kInt, kTuple, kDict };
@@ -51,15 +56,22 @@ class PyValue {
   // Get returns the dict value for `key`, or nullptr (also for non-dicts).
   const PyValue* Get(absl::string_view key) const;
 
-  // Set appends or replaces a dict entry (keeps the original position).
+  // Set appends or replaces a dict entry (keeps the original position). On a
+  // None value it first turns the value into an empty dict; on a str, int or
+  // tuple it does nothing.
   void Set(std::string key, PyValue value);
 
-  // ToPythonRepr renders exactly as Python 3's repr() would.
+  // ToPythonRepr renders exactly as Python 3.11's repr() would: str quoting
+  // and escapes as unicode_repr (str.isprintable of Unicode 14.0.0), "(x,)"
+  // for 1-tuples, dicts in insertion order.
   std::string ToPythonRepr() const;
 
-  // ToJson renders tuples as arrays, dicts as objects, None as null.
+  // ToJson renders tuples as arrays, dicts as objects, None as null, ints in
+  // decimal. Strings keep valid UTF-8 as is and escape '"', '\\' and control
+  // characters (NUL as \u0000). The result always parses as JSON.
   std::string ToJson() const;
 
+  // operator== compares type and contents (dict entries in order).
   bool operator==(const PyValue& other) const;
   bool operator!=(const PyValue& other) const { return !(*this == other); }
 

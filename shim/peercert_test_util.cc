@@ -1,0 +1,62 @@
+#include "shim/peercert_test_util.h"
+
+#include <sys/wait.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace sslshim::shim::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string WriteTestFile(const std::string& name, const std::string& content) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  std::string path = absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "WriteTestFile: cannot write %s\n", path.c_str());
+    std::abort();
+  }
+  return path;
+}
+
+absl::StatusOr<std::string> RunPython(const std::string& script,
+                                      const std::vector<std::string>& args) {
+  static std::atomic<int> counter{0};
+  const int n = counter++;
+  std::string script_path = WriteTestFile(absl::StrCat("oracle_", n, ".py"), script);
+  std::string err_path = absl::StrCat(script_path, ".stderr");
+  std::string command = absl::StrCat(kPython, " -W ignore ", script_path, " ",
+                                     absl::StrJoin(args, " "), " 2>", err_path);
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return absl::InternalError("popen failed: " + command);
+  std::string out;
+  char buf[4096];
+  size_t got = 0;
+  while ((got = std::fread(buf, 1, sizeof(buf), pipe)) > 0) out.append(buf, got);
+  int status = pclose(pipe);
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(
+        absl::StrCat(command, " failed (", status, "): ", ReadFile(err_path)));
+  }
+  return out;
+}
+
+}  // namespace sslshim::shim::testing
