@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -95,11 +96,6 @@ absl::Status ComponentError(absl::string_view what, size_t index,
 absl::Status ValidateString(absl::string_view what, size_t index,
                             absl::string_view s) {
   if (s.empty()) return ComponentError(what, index, "is empty");
-  if (s.size() > KeyPath::kMaxComponentBytes) {
-    return ComponentError(what, index,
-                          absl::StrCat("is ", s.size(), " bytes (limit ",
-                                       KeyPath::kMaxComponentBytes, ")"));
-  }
   if (!IsValidUtf8(s)) return ComponentError(what, index, "is not valid UTF-8");
   return absl::OkStatus();
 }
@@ -195,7 +191,13 @@ absl::StatusOr<KeyPath> KeyPath::Create(std::vector<KeyElement> elements) {
       if (!s.ok()) return s;
     }
   }
-  return KeyPath(std::move(elements));
+  KeyPath path(std::move(elements));
+  if (path.canonical_.size() > kMaxCanonicalBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid key path: canonical form is ", path.canonical_.size(),
+        " bytes (limit ", kMaxCanonicalBytes, ")"));
+  }
+  return path;
 }
 
 absl::StatusOr<KeyPath> KeyPath::Of(std::initializer_list<Arg> args) {
@@ -218,6 +220,11 @@ absl::StatusOr<KeyPath> KeyPath::Of(std::initializer_list<Arg> args) {
 
 absl::StatusOr<KeyPath> KeyPath::Parse(absl::string_view text) {
   if (text.empty()) return KeyPath();
+  if (text.size() > kMaxCanonicalBytes) {
+    return ParseError(text, kMaxCanonicalBytes,
+                      absl::StrCat("longer than ", kMaxCanonicalBytes,
+                                   " bytes"));
+  }
   std::vector<absl::string_view> segs = absl::StrSplit(text, '/');
   if (segs.size() % 2 != 0) {
     return ParseError(text, text.size(),

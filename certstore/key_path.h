@@ -61,8 +61,10 @@ struct KeyElement {
 class KeyPath {
  public:
   // Limits enforced by Create() and Parse().
-  static constexpr size_t kMaxElements = 64;
-  static constexpr size_t kMaxComponentBytes = 1024;
+  // The canonical string is bounded so every backend can use it as a key
+  // (LMDB's key limit is 511 bytes).
+  static constexpr size_t kMaxElements = 32;
+  static constexpr size_t kMaxCanonicalBytes = 500;
 
   // One argument of Of(): a string (kind or string id) or an integer id.
   struct Arg {
@@ -80,7 +82,7 @@ class KeyPath {
 
   // Create() validates elements: kinds non-empty valid UTF-8, string ids
   // non-empty valid UTF-8, integer ids >= 0, at most kMaxElements pairs and
-  // kMaxComponentBytes per component. Errors: InvalidArgument naming the
+  // kMaxCanonicalBytes of canonical string. Errors: InvalidArgument naming the
   // offending element.
   static absl::StatusOr<KeyPath> Create(std::vector<KeyElement> elements);
 
