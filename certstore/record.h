@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "certstore/key_path.h"
 
 namespace sslshim::certstore {
 
@@ -58,9 +59,10 @@ struct RecordMetadata {
   }
 };
 
-// Record is a decoded entity. `generation` comes from the store, not from
-// the encoded bytes.
+// Record is a decoded entity. `path` and `generation` come from the store,
+// not from the encoded bytes.
 struct Record {
+  KeyPath path;
   std::map<std::string, Field> fields;
   RecordMetadata metadata;
   uint64_t generation = 0;

@@ -22,6 +22,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "openssl/base.h"
+#include "openssl/evp.h"
+#include "openssl/x509.h"
 
 namespace sslshim::certstore {
 

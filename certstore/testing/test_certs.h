@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "openssl/base.h"
+#include "openssl/evp.h"
+#include "openssl/x509.h"
 
 namespace sslshim::certstore::testing {
 

@@ -1,0 +1,96 @@
+#include "certstore/validation.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "certstore/x509_info.h"
+
+namespace sslshim::certstore {
+
+bool IsKeyField(absl::string_view name, absl::string_view value) {
+  return name == kKeyField || name == "key" || LooksLikePrivateKey(value);
+}
+
+absl::Status ValidateFieldName(absl::string_view name) {
+  bool ok = !name.empty() && name.size() <= 64;
+  for (char c : name) {
+    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                c == '_' || c == '.' || c == '-');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid field name \"", absl::CHexEscape(name.substr(0, 80)),
+        "\": use 1-64 characters of [A-Za-z0-9_.-]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RecordMetadata> ValidateFields(
+    const std::map<std::string, std::string>& fields,
+    const ValidationOptions& options) {
+  if (fields.empty()) {
+    return absl::InvalidArgumentError("a record needs at least one field");
+  }
+  RecordMetadata md;
+  md.written_at = options.now;
+  bssl::UniquePtr<EVP_PKEY> key;
+  std::string key_field;
+  for (const auto& [name, value] : fields) {
+    absl::Status s = ValidateFieldName(name);
+    if (!s.ok()) return s;
+    if (value.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("field ", name, " is empty"));
+    }
+    if (IsKeyField(name, value)) {
+      if (key) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "fields ", key_field, " and ", name,
+            " both hold private keys; a record holds one"));
+      }
+      absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> k = ParsePrivateKey(value, name);
+      if (!k.ok()) return k.status();
+      key = *std::move(k);
+      key_field = name;
+      md.key_type = KeyTypeName(key.get());
+    } else if (name == kCaField) {
+      absl::StatusOr<CertChain> ca = ParseCertificates(value, name);
+      if (!ca.ok()) return ca.status();
+    }
+  }
+  auto cert_it = fields.find(kCertField);
+  if (cert_it != fields.end()) {
+    absl::StatusOr<CertChain> chain = ParseCertificates(cert_it->second, kCertField);
+    if (!chain.ok()) return chain.status();
+    absl::Status s = CheckChainOrder(*chain, kCertField);
+    if (!s.ok()) return s;
+    X509* leaf = chain->front().get();
+    CertInfo info = DescribeCertificate(leaf);
+    if (info.not_after < options.now && !options.allow_expired) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cert: certificate for ", info.subject, " expired at ",
+          absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(info.not_after),
+                           absl::UTCTimeZone()),
+          "; pass allow_expired (--allow-expired) to store it anyway"));
+    }
+    if (key) {
+      s = CheckKeyMatchesCertificate(leaf, key.get());
+      if (!s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(key_field, ": ", s.message()));
+      }
+    }
+    md.subject = info.subject;
+    md.issuer = info.issuer;
+    md.sans = info.sans;
+    md.not_before = info.not_before;
+    md.not_after = info.not_after;
+    md.sha256_fingerprint = info.sha256_fingerprint;
+    md.key_type = info.key_type;
+  }
+  return md;
+}
+
+}  // namespace sslshim::certstore
