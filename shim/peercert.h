@@ -20,6 +20,18 @@ namespace sslshim::shim {
 // and when present subjectAltName, OCSP, caIssuers, crlDistributionPoints.
 // Never fails: parts BoringSSL cannot decode are rendered as CPython renders
 // them ('<invalid>', '<unsupported>') or left out as CPython leaves them out.
+//
+// Known differences from CPython 3.11 on OpenSSL 3.0, all for certificates
+// CPython itself cannot decode or decodes by accident:
+//  - a name value ASN1_STRING_to_UTF8 rejects, or a DNS/email/URI/othername
+//    value that is not valid UTF-8, makes CPython raise; here the raw bytes
+//    are kept (and PyValue escapes them when rendering).
+//  - a CRL distribution point given as nameRelativeToCRLIssuer is read by
+//    CPython as if it were a list of full names; here it is skipped.
+//  - object names follow OpenSSL 3.0.19's table (see kOpenSsl3Names in
+//    peercert.cc); OIDs added to OpenSSL later print dotted here.
+//
+// Thread-safety: safe to call concurrently, also on the same `cert`.
 PyValue DecodeCertificate(X509* cert);
 
 }  // namespace sslshim::shim

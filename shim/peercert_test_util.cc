@@ -37,15 +37,12 @@ std::string WriteTestFile(const std::string& name, const std::string& content) {
   return path;
 }
 
-absl::StatusOr<std::string> RunPython(const std::string& script,
-                                      const std::vector<std::string>& args) {
+absl::StatusOr<std::string> RunCommand(const std::string& command) {
   static std::atomic<int> counter{0};
-  const int n = counter++;
-  std::string script_path = WriteTestFile(absl::StrCat("oracle_", n, ".py"), script);
-  std::string err_path = absl::StrCat(script_path, ".stderr");
-  std::string command = absl::StrCat(kPython, " -W ignore ", script_path, " ",
-                                     absl::StrJoin(args, " "), " 2>", err_path);
-  FILE* pipe = popen(command.c_str(), "r");
+  const std::string err_path =
+      WriteTestFile(absl::StrCat("command_", counter++, ".stderr"), "");
+  const std::string full = absl::StrCat(command, " 2>", err_path);
+  FILE* pipe = popen(full.c_str(), "r");
   if (pipe == nullptr) return absl::InternalError("popen failed: " + command);
   std::string out;
   char buf[4096];
@@ -57,6 +54,15 @@ absl::StatusOr<std::string> RunPython(const std::string& script,
         absl::StrCat(command, " failed (", status, "): ", ReadFile(err_path)));
   }
   return out;
+}
+
+absl::StatusOr<std::string> RunPython(const std::string& script,
+                                      const std::vector<std::string>& args) {
+  static std::atomic<int> counter{0};
+  const std::string script_path =
+      WriteTestFile(absl::StrCat("oracle_", counter++, ".py"), script);
+  return RunCommand(absl::StrCat(kPython, " -W ignore ", script_path, " ",
+                                 absl::StrJoin(args, " ")));
 }
 
 }  // namespace sslshim::shim::testing

@@ -24,6 +24,10 @@ inline constexpr char kPython[] = "/usr/bin/python3";
 // unset) and returns the full path. Aborts the test binary on failure.
 std::string WriteTestFile(const std::string& name, const std::string& content);
 
+// RunCommand runs `command` with /bin/sh and returns its standard output. A
+// non-zero exit status is Internal, with standard error in the message.
+absl::StatusOr<std::string> RunCommand(const std::string& command);
+
 // RunPython runs `script` with kPython (warnings ignored) and `args`, and
 // returns its standard output. Each argument must be a plain path or word
 // (it is passed through the shell unquoted). A non-zero exit status is

@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
+#include <map>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -37,21 +40,129 @@ std::string BioToString(BIO* bio) {
   return std::string(reinterpret_cast<const char*>(data), len);
 }
 
-void AddExtension(X509* cert, X509* issuer, const std::string& name,
-                  const std::string& value) {
+bssl::UniquePtr<X509_EXTENSION> MakeExtension(X509* cert, X509* issuer,
+                                              const std::string& name,
+                                              const std::string& value) {
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
   bssl::UniquePtr<X509_EXTENSION> ext(
       X509V3_EXT_nconf(nullptr, &ctx, name.c_str(), value.c_str()));
   Check(ext != nullptr, ("extension " + name + "=" + value).c_str());
-  Check(X509_add_ext(cert, ext.get(), -1), "X509_add_ext");
+  return ext;
+}
+
+void AddExtension(X509* cert, X509* issuer, const std::string& name,
+                  const std::string& value) {
+  Check(X509_add_ext(cert, MakeExtension(cert, issuer, name, value).get(), -1),
+        "X509_add_ext");
+}
+
+// Marshal runs `write` on a fresh CBB and returns the bytes it wrote.
+std::string Marshal(const std::function<bool(CBB*)>& write, const char* what) {
+  bssl::ScopedCBB cbb;
+  uint8_t* der = nullptr;
+  size_t len = 0;
+  Check(CBB_init(cbb.get(), 0) && write(cbb.get()) && CBB_finish(cbb.get(), &der, &len),
+        what);
+  std::string out(reinterpret_cast<char*>(der), len);
+  OPENSSL_free(der);
+  return out;
+}
+
+// I2d returns `i2d`'s DER encoding of `obj`.
+template <typename I2dFn, typename T>
+std::string I2d(I2dFn i2d, T* obj, const char* what) {
+  uint8_t* der = nullptr;
+  int len = i2d(obj, &der);
+  Check(len > 0, what);
+  std::string out(reinterpret_cast<char*>(der), len);
+  OPENSSL_free(der);
+  return out;
 }
 
 const EVP_MD* DigestFor(const EVP_PKEY* key) {
   return EVP_PKEY_id(key) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
 }
 
+bssl::UniquePtr<ASN1_OBJECT> Oid(const std::string& text) {
+  bssl::UniquePtr<ASN1_OBJECT> obj(OBJ_txt2obj(text.c_str(), 0));
+  Check(obj != nullptr, ("OID " + text).c_str());
+  return obj;
+}
+
+bssl::UniquePtr<ASN1_STRING> RawString(int type, const std::string& bytes) {
+  bssl::UniquePtr<ASN1_STRING> s(ASN1_STRING_type_new(type));
+  Check(s && ASN1_STRING_set(s.get(), bytes.data(), static_cast<int>(bytes.size())),
+        "ASN1_STRING_set");
+  return s;
+}
+
+bssl::UniquePtr<GENERAL_NAME> MakeGeneralName(const RawGeneralName& raw) {
+  bssl::UniquePtr<GENERAL_NAME> gn(GENERAL_NAME_new());
+  Check(gn != nullptr, "GENERAL_NAME_new");
+  switch (raw.type) {
+    case GEN_DNS:
+    case GEN_EMAIL:
+    case GEN_URI:
+      GENERAL_NAME_set0_value(gn.get(), raw.type,
+                              RawString(V_ASN1_IA5STRING, raw.value).release());
+      break;
+    case GEN_IPADD:
+      GENERAL_NAME_set0_value(gn.get(), raw.type,
+                              RawString(V_ASN1_OCTET_STRING, raw.value).release());
+      break;
+    case GEN_RID:
+      GENERAL_NAME_set0_value(gn.get(), raw.type, Oid(raw.oid).release());
+      break;
+    case GEN_OTHERNAME: {
+      bssl::UniquePtr<ASN1_TYPE> value(ASN1_TYPE_new());
+      Check(value != nullptr, "ASN1_TYPE_new");
+      ASN1_TYPE_set(value.get(), raw.value_type,
+                    RawString(raw.value_type, raw.value).release());
+      Check(GENERAL_NAME_set0_othername(gn.get(), Oid(raw.oid).release(),
+                                        value.release()),
+            "GENERAL_NAME_set0_othername");
+      break;
+    }
+    case GEN_DIRNAME: {
+      bssl::UniquePtr<X509_NAME> name(X509_NAME_new());
+      AddNameEntries(name.get(), raw.dir_name);
+      GENERAL_NAME_set0_value(gn.get(), raw.type, name.release());
+      break;
+    }
+    default:
+      Check(false, "RawGeneralName type");
+  }
+  return gn;
+}
+
+// AddRawSans adds a subjectAltName extension holding the names of `existing`
+// (an extension built from the config syntax; may be null) then `raw`.
+void AddRawSans(X509* cert, X509_EXTENSION* existing,
+                const std::vector<RawGeneralName>& raw) {
+  GENERAL_NAMES* names =
+      existing != nullptr ? static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(existing))
+                          : sk_GENERAL_NAME_new_null();
+  Check(names != nullptr, "GENERAL_NAMES");
+  for (const RawGeneralName& r : raw) {
+    Check(bssl::PushToStack(names, MakeGeneralName(r)), "push GENERAL_NAME");
+  }
+  Check(X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT),
+        "X509_add1_ext_i2d(subjectAltName)");
+  sk_GENERAL_NAME_pop_free(names, GENERAL_NAME_free);
+}
+
 }  // namespace
+
+void AddNameEntries(X509_NAME* name, const std::vector<NameEntry>& entries) {
+  for (const NameEntry& e : entries) {
+    Check(X509_NAME_add_entry_by_OBJ(name, Oid(e.oid).get(), e.asn1_type,
+                                     reinterpret_cast<const uint8_t*>(e.value.data()),
+                                     static_cast<int>(e.value.size()), -1,
+                                     e.same_rdn ? -1 : 0),
+          ("add name entry " + e.oid).c_str());
+  }
+}
 
 bssl::UniquePtr<EVP_PKEY> GenerateKey(KeyType type) {
   bssl::UniquePtr<EVP_PKEY> pkey(EVP_PKEY_new());
@@ -90,7 +201,8 @@ Issued Issue(const CertSpec& spec, KeyType key_type, const Issued* issuer) {
   out.key = GenerateKey(key_type);
   out.cert.reset(X509_new());
   X509* cert = out.cert.get();
-  Check(X509_set_version(cert, X509_VERSION_3), "set_version");
+  Check(X509_set_version(cert, spec.version1 ? X509_VERSION_1 : X509_VERSION_3),
+        "set_version");
 
   bssl::UniquePtr<BIGNUM> serial;
   if (spec.serial_hex.empty()) {
@@ -121,6 +233,7 @@ Issued Issue(const CertSpec& spec, KeyType key_type, const Issued* issuer) {
                                      value.size(), -1, 0),
           ("add subject " + field).c_str());
   }
+  AddNameEntries(name, spec.subject_entries);
   X509* issuer_cert = issuer != nullptr ? issuer->cert.get() : cert;
   EVP_PKEY* signing_key = issuer != nullptr ? issuer->key.get() : out.key.get();
   Check(X509_set_issuer_name(cert, X509_get_subject_name(issuer_cert)),
@@ -134,6 +247,10 @@ Issued Issue(const CertSpec& spec, KeyType key_type, const Issued* issuer) {
             nullptr,
         "notAfter");
   Check(X509_set_pubkey(cert, out.key.get()), "set_pubkey");
+  if (spec.version1) {
+    Check(X509_sign(cert, signing_key, DigestFor(signing_key)) > 0, "X509_sign");
+    return out;
+  }
 
   if (spec.is_ca) {
     AddExtension(cert, issuer_cert, "basicConstraints",
@@ -153,7 +270,14 @@ Issued Issue(const CertSpec& spec, KeyType key_type, const Issued* issuer) {
   for (const auto& ip : spec.ip_addresses) sans.push_back("IP:" + ip);
   for (const auto& e : spec.emails) sans.push_back("email:" + e);
   for (const auto& u : spec.uris) sans.push_back("URI:" + u);
-  if (!sans.empty()) {
+  if (!spec.raw_sans.empty()) {
+    bssl::UniquePtr<X509_EXTENSION> existing;
+    if (!sans.empty()) {
+      existing = MakeExtension(cert, issuer_cert, "subjectAltName",
+                               absl::StrJoin(sans, ","));
+    }
+    AddRawSans(cert, existing.get(), spec.raw_sans);
+  } else if (!sans.empty()) {
     AddExtension(cert, issuer_cert, "subjectAltName", absl::StrJoin(sans, ","));
   }
   std::vector<std::string> aia;
@@ -180,14 +304,7 @@ std::string Issued::CertPem() const {
   return BioToString(bio.get());
 }
 
-std::string Issued::CertDer() const {
-  uint8_t* der = nullptr;
-  int len = i2d_X509(cert.get(), &der);
-  Check(len > 0, "i2d_X509");
-  std::string out(reinterpret_cast<char*>(der), len);
-  OPENSSL_free(der);
-  return out;
-}
+std::string Issued::CertDer() const { return I2d(i2d_X509, cert.get(), "i2d_X509"); }
 
 std::string Issued::KeyPem() const {
   bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
@@ -238,49 +355,61 @@ std::string Issued::KeyPemTraditionalEncrypted(const std::string& password) cons
 }
 
 std::string Issued::KeyDer() const {
-  bssl::ScopedCBB cbb;
-  uint8_t* der = nullptr;
-  size_t len = 0;
-  Check(CBB_init(cbb.get(), 0) && EVP_marshal_private_key(cbb.get(), key.get()) &&
-            CBB_finish(cbb.get(), &der, &len),
-        "EVP_marshal_private_key");
-  std::string out(reinterpret_cast<char*>(der), len);
-  OPENSSL_free(der);
-  return out;
+  return Marshal(
+      [&](CBB* cbb) { return EVP_marshal_private_key(cbb, key.get()) == 1; },
+      "EVP_marshal_private_key");
+}
+
+std::string Issued::KeyDerEncrypted(const std::string& password) const {
+  return Marshal(
+      [&](CBB* cbb) {
+        return PKCS8_marshal_encrypted_private_key(
+                   cbb, -1, EVP_aes_256_cbc(), password.data(), password.size(),
+                   nullptr, 0, 2048, key.get()) == 1;
+      },
+      "PKCS8_marshal_encrypted_private_key");
 }
 
 std::string Issued::KeyDerTraditional() const {
-  uint8_t* der = nullptr;
-  int len = -1;
   if (EVP_PKEY_id(key.get()) == EVP_PKEY_RSA) {
-    len = i2d_RSAPrivateKey(EVP_PKEY_get0_RSA(key.get()), &der);
-  } else {
-    len = i2d_ECPrivateKey(EVP_PKEY_get0_EC_KEY(key.get()), &der);
+    return I2d(i2d_RSAPrivateKey, EVP_PKEY_get0_RSA(key.get()), "i2d_RSAPrivateKey");
   }
-  Check(len > 0, "i2d traditional key");
-  std::string out(reinterpret_cast<char*>(der), len);
-  OPENSSL_free(der);
-  return out;
+  return I2d(i2d_ECPrivateKey, EVP_PKEY_get0_EC_KEY(key.get()), "i2d_ECPrivateKey");
 }
 
-std::string Pkcs12(const Issued& leaf, const std::vector<const Issued*>& extra,
-                   const std::string& password) {
+namespace {
+
+// EncodePkcs12 builds a DER PKCS#12 of `key` and `cert` (either may be null)
+// and `extra` certificates under `password`.
+std::string EncodePkcs12(const std::string& password, const char* name,
+                         const EVP_PKEY* key, X509* cert,
+                         const std::vector<const Issued*>& extra) {
   bssl::UniquePtr<STACK_OF(X509)> ca(sk_X509_new_null());
   for (const Issued* i : extra) {
     Check(bssl::PushToStack(ca.get(), bssl::UpRef(i->cert)), "push ca");
   }
-  bssl::UniquePtr<PKCS12> p12(PKCS12_create(password.c_str(), "test", leaf.key.get(),
-                                            leaf.cert.get(), ca.get(), 0, 0, 0, 0, 0));
+  bssl::UniquePtr<PKCS12> p12(
+      PKCS12_create(password.c_str(), name, key, cert, ca.get(), 0, 0, 0, 0, 0));
   Check(p12 != nullptr, "PKCS12_create");
-  uint8_t* der = nullptr;
-  int len = i2d_PKCS12(p12.get(), &der);
-  Check(len > 0, "i2d_PKCS12");
-  std::string out(reinterpret_cast<char*>(der), len);
-  OPENSSL_free(der);
-  return out;
+  return I2d(i2d_PKCS12, p12.get(), "i2d_PKCS12");
 }
 
-std::string CrlPem(const Issued& issuer, const std::vector<const Issued*>& revoked) {
+}  // namespace
+
+std::string Pkcs12(const Issued& leaf, const std::vector<const Issued*>& extra,
+                   const std::string& password) {
+  return EncodePkcs12(password, "test", leaf.key.get(), leaf.cert.get(), extra);
+}
+
+std::string Pkcs12CertsOnly(const std::vector<const Issued*>& certs,
+                            const std::string& password) {
+  return EncodePkcs12(password, nullptr, nullptr, nullptr, certs);
+}
+
+namespace {
+
+bssl::UniquePtr<X509_CRL> BuildCrl(const Issued& issuer,
+                                   const std::vector<const Issued*>& revoked) {
   bssl::UniquePtr<X509_CRL> crl(X509_CRL_new());
   Check(X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2), "crl version");
   Check(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer.cert.get())),
@@ -302,9 +431,21 @@ std::string CrlPem(const Issued& issuer, const std::vector<const Issued*>& revok
   Check(X509_CRL_sort(crl.get()), "crl sort");
   Check(X509_CRL_sign(crl.get(), issuer.key.get(), DigestFor(issuer.key.get())) > 0,
         "X509_CRL_sign");
+  return crl;
+}
+
+}  // namespace
+
+std::string CrlPem(const Issued& issuer, const std::vector<const Issued*>& revoked) {
+  bssl::UniquePtr<X509_CRL> crl = BuildCrl(issuer, revoked);
   bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
   Check(PEM_write_bio_X509_CRL(bio.get(), crl.get()), "PEM_write_bio_X509_CRL");
   return BioToString(bio.get());
+}
+
+std::string CrlDer(const Issued& issuer, const std::vector<const Issued*>& revoked) {
+  bssl::UniquePtr<X509_CRL> crl = BuildCrl(issuer, revoked);
+  return I2d(i2d_X509_CRL, crl.get(), "i2d_X509_CRL");
 }
 
 TestPki TestPki::Make(KeyType type) {
@@ -333,6 +474,16 @@ TestPki TestPki::Make(KeyType type) {
                       .extensions = {{"extendedKeyUsage", "clientAuth"}}},
                      type, &pki.intermediate);
   return pki;
+}
+
+const TestPki& SharedTestPki(KeyType type) {
+  static std::mutex* const mu = new std::mutex;
+  static std::map<KeyType, const TestPki*>* const pkis =
+      new std::map<KeyType, const TestPki*>;
+  std::lock_guard<std::mutex> lock(*mu);
+  const TestPki*& pki = (*pkis)[type];
+  if (pki == nullptr) pki = new TestPki(TestPki::Make(type));
+  return *pki;
 }
 
 std::string TestPki::ServerChainPem() const {

@@ -23,6 +23,7 @@
 #include "openssl/base.h"
 #include "openssl/evp.h"
 #include "openssl/x509.h"
+#include "openssl/x509v3.h"
 
 namespace sslshim::testing {
 
@@ -30,6 +31,34 @@ enum class KeyType { kP256, kP384, kRsa2048, kEd25519 };
 
 // GenerateKey returns a fresh private key of `type`. Aborts on failure.
 bssl::UniquePtr<EVP_PKEY> GenerateKey(KeyType type);
+
+// NameEntry is one raw name attribute: any OID (dotted or short name), any
+// ASN.1 string type, any bytes (NUL included). `value` is stored as is for
+// the given `asn1_type` (V_ASN1_BMPSTRING takes UTF-16BE bytes), or
+// converted from UTF-8 when `asn1_type` is an MBSTRING_* flag.
+struct NameEntry {
+  std::string oid;
+  std::string value;
+  int asn1_type = V_ASN1_UTF8STRING;
+  // same_rdn adds the attribute to the previous RDN (a multi-valued RDN such
+  // as "CN=a+O=b") instead of starting a new one.
+  bool same_rdn = false;
+};
+
+// RawGeneralName is one subjectAltName entry built field by field, for the
+// forms the OpenSSL config syntax cannot express (NUL bytes, odd lengths).
+struct RawGeneralName {
+  int type = GEN_DNS;  // GEN_* from openssl/x509v3.h.
+  // GEN_DNS / GEN_EMAIL / GEN_URI: the IA5String bytes. GEN_IPADD: the raw
+  // octets (any length). GEN_OTHERNAME: the value's bytes.
+  std::string value;
+  // GEN_RID: the registered OID. GEN_OTHERNAME: the type-id OID.
+  std::string oid;
+  // GEN_OTHERNAME: the ASN.1 string type of the value.
+  int value_type = V_ASN1_UTF8STRING;
+  // GEN_DIRNAME: the directory name.
+  std::vector<NameEntry> dir_name;
+};
 
 // CertSpec describes one certificate. Times are seconds relative to now.
 struct CertSpec {
@@ -52,7 +81,17 @@ struct CertSpec {
   int64_t not_after_offset = 30 * 24 * 3600;
   // Serial as a hex string; empty picks a random 16-byte serial.
   std::string serial_hex;
+  // Raw subject attributes, added after common_name and subject.
+  std::vector<NameEntry> subject_entries;
+  // Raw subjectAltName entries, added after the dns_names ... uris ones.
+  std::vector<RawGeneralName> raw_sans;
+  // version1 makes an X.509 v1 certificate: no extensions at all (every
+  // extension field above is ignored).
+  bool version1 = false;
 };
+
+// AddNameEntries appends `entries` to `name`. Aborts on failure.
+void AddNameEntries(X509_NAME* name, const std::vector<NameEntry>& entries);
 
 // Issued is a certificate and its private key.
 struct Issued {
@@ -72,6 +111,8 @@ struct Issued {
   // KeyDer: PKCS#8 DER. KeyDerTraditional: RSAPrivateKey / ECPrivateKey DER.
   std::string KeyDer() const;
   std::string KeyDerTraditional() const;
+  // KeyDerEncrypted: DER EncryptedPrivateKeyInfo (PBES2, AES-256-CBC).
+  std::string KeyDerEncrypted(const std::string& password) const;
 };
 
 // Issue builds a certificate for `spec` with a fresh key of `key_type`,
@@ -82,8 +123,14 @@ Issued Issue(const CertSpec& spec, KeyType key_type, const Issued* issuer);
 std::string Pkcs12(const Issued& leaf, const std::vector<const Issued*>& extra,
                    const std::string& password);
 
+// Pkcs12CertsOnly encodes certificates without any key as a DER PKCS#12.
+std::string Pkcs12CertsOnly(const std::vector<const Issued*>& certs,
+                            const std::string& password);
+
 // Crl builds a PEM CRL signed by `issuer` revoking `revoked` (may be empty).
 std::string CrlPem(const Issued& issuer, const std::vector<const Issued*>& revoked);
+// CrlDer is CrlPem's CRL in DER.
+std::string CrlDer(const Issued& issuer, const std::vector<const Issued*>& revoked);
 
 // TestPki: root CA -> intermediate CA -> server ("localhost", 127.0.0.1, ::1)
 // and client ("client.test" with email SAN) leaves, all of one key type.
@@ -101,6 +148,11 @@ struct TestPki {
   // RootPem: the trust anchor to give as ca_certs / cadata.
   std::string RootPem() const { return root.CertPem(); }
 };
+
+// SharedTestPki returns a process-wide TestPki of `type`, made on first use
+// (RSA key generation is slow; tests that only read a PKI can share one).
+// Thread-safe; the PKI is never destroyed.
+const TestPki& SharedTestPki(KeyType type);
 
 }  // namespace sslshim::testing
 
