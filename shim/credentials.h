@@ -16,8 +16,10 @@
 #ifndef SSLSHIM_SHIM_CREDENTIALS_H_
 #define SSLSHIM_SHIM_CREDENTIALS_H_
 
+#include <cstddef>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -33,9 +35,15 @@ namespace sslshim::shim {
 // CertChain is a leaf certificate followed by its intermediates, in order.
 using CertChain = std::vector<bssl::UniquePtr<X509>>;
 
+// kMaxPasswordLength is the longest password accepted, in bytes. Python
+// refuses longer ones too (PEM_BUFSIZE).
+inline constexpr size_t kMaxPasswordLength = 1024;
+
 // Password for an encrypted private key, as Python's load_cert_chain(password=):
 // none, a string, or a callback that returns the password when a key turns
-// out to be encrypted (never called for unencrypted keys).
+// out to be encrypted (never called for unencrypted keys). The callback may be
+// called from any thread that parses; a failed status it returns is passed
+// back to the caller with the argument name prepended.
 struct Password {
   absl::optional<std::string> value;
   std::function<absl::StatusOr<std::string>()> callback;
@@ -69,8 +77,20 @@ absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> ParsePrivateKey(
     absl::string_view bytes, const Password& password,
     absl::string_view argument);
 
-// IsEncryptedPrivateKey reports whether `bytes` hold a password-protected key.
+// IsEncryptedPrivateKey reports whether `bytes` hold a password-protected key
+// (the first private key found: "ENCRYPTED PRIVATE KEY" PEM, a legacy
+// Proc-Type encrypted PEM, or a DER EncryptedPrivateKeyInfo). False for
+// anything else, including input that is not a key at all.
 bool IsEncryptedPrivateKey(absl::string_view bytes);
+
+// ResolvePassword obtains the bytes of `password` into `*out`: its value, or
+// what its callback returns (the callback is called exactly once). Errors:
+// no password given ("<argument>: the private key is encrypted and no password
+// was given"), the callback's own error (code kept, "<argument>: password
+// callback failed: ..."), or a password longer than kMaxPasswordLength. The
+// caller owns `*out` and must wipe it (WipeString) when done, on error too.
+absl::Status ResolvePassword(const Password& password,
+                             absl::string_view argument, std::string* out);
 
 // CheckKeyMatchesCertificate returns OK when `key` is the private half of
 // `cert`'s public key, else InvalidArgument ("key values mismatch").
