@@ -57,8 +57,10 @@ struct Password {
 };
 
 // ParseCertChain parses one or more certificates: a PEM sequence (leaf first)
-// or a single DER certificate. Errors: no certificate found, malformed or
-// truncated PEM/DER, trailing garbage after DER.
+// or a single DER certificate. Other PEM blocks (a private key in the same
+// file, as Python allows) and text between blocks are skipped. Errors: no
+// certificate found, malformed or truncated PEM/DER, trailing garbage after
+// DER. The caller owns the returned certificates.
 absl::StatusOr<CertChain> ParseCertChain(absl::string_view bytes,
                                          absl::string_view argument);
 
@@ -70,9 +72,16 @@ absl::StatusOr<CertChain> ParseCaCertificates(absl::string_view bytes,
 
 // ParsePrivateKey parses an RSA, ECDSA (P-256/P-384) or Ed25519 private key:
 // PEM ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE
-// KEY", legacy Proc-Type encrypted) or DER (PKCS#8 or traditional). Errors:
-// malformed key, encrypted key with no password ("keyfile: the private key is
-// encrypted and no password was given"), wrong password.
+// KEY", legacy Proc-Type encrypted) or DER (PKCS#8, traditional, or PKCS#8
+// EncryptedPrivateKeyInfo). In PEM the first key block is used and other
+// blocks (certificates) are skipped, so a certfile holding the key works.
+// `password` is consulted only when the key is encrypted. Errors: no key
+// found, malformed/truncated key, unsupported key type, encrypted key with no
+// password ("keyfile: the private key is encrypted and no password was
+// given"), wrong password ("keyfile: wrong password for the encrypted private
+// key ..."), a failing password callback, a password over kMaxPasswordLength.
+// Decrypted key bytes and password copies are wiped before returning. The
+// caller owns the returned key.
 absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> ParsePrivateKey(
     absl::string_view bytes, const Password& password,
     absl::string_view argument);
@@ -93,11 +102,15 @@ absl::Status ResolvePassword(const Password& password,
                              absl::string_view argument, std::string* out);
 
 // CheckKeyMatchesCertificate returns OK when `key` is the private half of
-// `cert`'s public key, else InvalidArgument ("key values mismatch").
+// `cert`'s public key, else InvalidArgument: "<argument>: [X509:
+// KEY_VALUES_MISMATCH] key values mismatch" (or KEY_TYPE_MISMATCH when the
+// key types differ), as OpenSSL reports it. Neither argument is taken.
 absl::Status CheckKeyMatchesCertificate(const EVP_PKEY* key, X509* cert,
                                         absl::string_view argument);
 
-// ParseCrls parses one or more CRLs (PEM sequence or one DER CRL).
+// ParseCrls parses one or more CRLs: a PEM sequence of "X509 CRL" blocks
+// (others skipped) or DER CRLs (one, or several concatenated). Errors as for
+// ParseCertChain, naming "CRL".
 absl::StatusOr<std::vector<bssl::UniquePtr<X509_CRL>>> ParseCrls(
     absl::string_view bytes, absl::string_view argument);
 
@@ -107,8 +120,12 @@ struct Pkcs12Contents {
   CertChain chain;  // Leaf first, then the bundle's other certificates.
 };
 
-// ParsePkcs12 parses a DER PKCS#12 bundle protected by `password` (may be
-// empty). Errors: malformed bundle, wrong password, no key or no certificate.
+// ParsePkcs12 parses a DER PKCS#12 bundle protected by `password` (none given
+// means the empty password; a callback is always called, since a bundle is
+// always protected). The certificate matching the key is moved to the front
+// of `chain`; the others keep the bundle's order. Errors: malformed or
+// truncated bundle, trailing garbage, wrong password, no key, no certificate
+// for the key.
 absl::StatusOr<Pkcs12Contents> ParsePkcs12(absl::string_view bytes,
                                            const Password& password,
                                            absl::string_view argument);
