@@ -20,17 +20,27 @@ absl::Status WithPath(const KeyPath& path, const Store& store,
 
 }  // namespace
 
-CertStore::CertStore(std::unique_ptr<Store> store, CertStoreOptions options)
-    : store_(std::move(store)), options_(std::move(options)) {}
+CertStore::CertStore(std::unique_ptr<Store> owned, Store* store,
+                     CertStoreOptions options)
+    : owned_(std::move(owned)), store_(store), options_(std::move(options)) {}
 
 absl::StatusOr<std::unique_ptr<CertStore>> CertStore::Create(
     std::unique_ptr<Store> store, CertStoreOptions options) {
+  Store* raw = store.get();
+  absl::StatusOr<std::unique_ptr<CertStore>> cs =
+      CreateBorrowed(raw, std::move(options));
+  if (cs.ok()) (*cs)->owned_ = std::move(store);
+  return cs;
+}
+
+absl::StatusOr<std::unique_ptr<CertStore>> CertStore::CreateBorrowed(
+    Store* store, CertStoreOptions options) {
   if (store == nullptr) return absl::InvalidArgumentError("store is null");
   if (options.max_record_bytes == 0) {
     return absl::InvalidArgumentError("max_record_bytes must be > 0");
   }
   return std::unique_ptr<CertStore>(
-      new CertStore(std::move(store), std::move(options)));
+      new CertStore(nullptr, store, std::move(options)));
 }
 
 int64_t CertStore::Now() const {

@@ -66,6 +66,11 @@ class CertStore {
   static absl::StatusOr<std::unique_ptr<CertStore>> Create(
       std::unique_ptr<Store> store, CertStoreOptions options);
 
+  // CreateBorrowed() is Create() over a borrowed `store`, which must outlive
+  // the CertStore (e.g. a shared backend or a TenantView).
+  static absl::StatusOr<std::unique_ptr<CertStore>> CreateBorrowed(
+      Store* store, CertStoreOptions options);
+
   // Put() validates `fields` (plaintext; the caller keeps ownership and
   // should wipe key material), seals key fields and writes the record.
   // Returns the new generation. Errors: InvalidArgument (validation, record
@@ -99,16 +104,18 @@ class CertStore {
                                       const Kek& new_kek);
 
   // store() borrows the underlying Store (for List and Watch).
-  Store* store() const { return store_.get(); }
+  Store* store() const { return store_; }
 
  private:
-  CertStore(std::unique_ptr<Store> store, CertStoreOptions options);
+  CertStore(std::unique_ptr<Store> owned, Store* store,
+            CertStoreOptions options);
   int64_t Now() const;
   const Kek* FindKek(absl::string_view id) const;
   absl::Status ResealOne(const KeyPath& path, const Kek& new_kek,
                          ResealReport* report);
 
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<Store> owned_;  // Null when borrowed.
+  Store* const store_;
   const CertStoreOptions options_;
 };
 
