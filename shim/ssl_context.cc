@@ -98,6 +98,20 @@ absl::StatusOr<std::shared_ptr<SSLContext>> SSLContext::Create(
   SSL_CTX_set_mode(raw, SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_select_certificate_cb(raw, &SSLSocket::OnClientHello);
+  // BoringSSL's default verify list omits Ed25519; CPython (OpenSSL 3)
+  // accepts Ed25519 peers, so add it after the usual algorithms.
+  static constexpr uint16_t kVerifyPrefs[] = {
+      SSL_SIGN_ECDSA_SECP256R1_SHA256, SSL_SIGN_RSA_PSS_RSAE_SHA256,
+      SSL_SIGN_RSA_PKCS1_SHA256,       SSL_SIGN_ECDSA_SECP384R1_SHA384,
+      SSL_SIGN_RSA_PSS_RSAE_SHA384,    SSL_SIGN_RSA_PKCS1_SHA384,
+      SSL_SIGN_RSA_PSS_RSAE_SHA512,    SSL_SIGN_RSA_PKCS1_SHA512,
+      SSL_SIGN_ED25519,                SSL_SIGN_RSA_PKCS1_SHA1,
+  };
+  if (!SSL_CTX_set_verify_algorithm_prefs(
+          raw, kVerifyPrefs, sizeof(kVerifyPrefs) / sizeof(kVerifyPrefs[0]))) {
+    return ErrorFromQueue(ErrorKind::kSSLError, absl::StatusCode::kInternal,
+                          "SSL_CTX_set_verify_algorithm_prefs");
+  }
   // CPython's defaults: OP_ALL | OP_NO_SSLv3 | OP_NO_COMPRESSION |
   // OP_CIPHER_SERVER_PREFERENCE | OP_SINGLE_*_USE | OP_ENABLE_MIDDLEBOX_COMPAT.
   context->options_ = OP_ALL | OP_NO_SSLv3 | OP_NO_COMPRESSION |

@@ -37,6 +37,7 @@ using ::sslshim::testing::TestPki;
 using ::testing::HasSubstr;
 using test::PingExpectEcho;
 using test::RunTls;
+using test::TlsRun;
 
 std::string SubjectCommonName(const PyValue& cert) {
   const PyValue* subject = cert.Get("subject");
@@ -565,6 +566,8 @@ TEST_F(SslSocketTest, UnwrapPerformsClosingHandshakeAndReturnsFd) {
         absl::StatusOr<int> fd = s.unwrap();
         if (!fd.ok()) return fd.status();
         client_plain_fd = *fd;
+        // The harness's timeout left the fd non-blocking; wait plainly.
+        fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK);
         char buf[5];
         size_t got = 0;
         while (got < 5) {
