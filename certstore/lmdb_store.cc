@@ -162,7 +162,8 @@ absl::StatusOr<std::unique_ptr<LmdbStore>> LmdbStore::Create(
   mdb_env_set_maxdbs(store->env_, 2);
   mdb_env_set_maxreaders(store->env_, o.max_readers);
   mdb_env_set_mapsize(store->env_, o.initial_map_size);
-  rc = mdb_env_open(store->env_, o.directory.c_str(), MDB_NOTLS, 0600);
+  rc = mdb_env_open(store->env_, o.directory.c_str(),
+                    MDB_NOTLS | (o.sync ? 0 : MDB_NOSYNC), 0600);
   if (rc) return store->Error("open env", rc);
   int dead = 0;
   mdb_reader_check(store->env_, &dead);  // Clear slots of killed readers.

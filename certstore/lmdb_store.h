@@ -38,6 +38,9 @@ struct LmdbStoreOptions {
   size_t max_map_size = size_t{4} << 30;   // Growth stops here.
   unsigned max_readers = 126;              // Concurrent read transactions.
   size_t log_retention = 10000;            // Changes kept for watchers.
+  // false sets MDB_NOSYNC: still safe when a process is killed (the page
+  // cache survives), but an OS crash may lose the newest commits.
+  bool sync = true;
   absl::Duration watch_poll_interval = absl::Milliseconds(20);
 };
 

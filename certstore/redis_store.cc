@@ -284,7 +284,8 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(
   }
   std::unique_ptr<RedisStore> store(new RedisStore(std::move(options)));
   std::lock_guard<std::mutex> lock(store->mu_);
-  absl::Status s = store->conn_.Connected();
+  // PING checks the endpoint and the credentials (NOAUTH without a password).
+  absl::Status s = store->conn_.Command({"PING"}).status();
   if (!s.ok()) return s;
   return store;
 }

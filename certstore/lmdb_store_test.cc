@@ -1,0 +1,259 @@
+#include "certstore/lmdb_store.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <random>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "certstore/record.h"
+#include "certstore/store_conformance.h"
+#include "gmock/gmock.h"
+#include "testing/status_matchers.h"
+
+namespace sslshim::certstore::testing {
+namespace {
+
+using ::sslshim::testing::IsOk;
+using ::sslshim::testing::StatusIs;
+using ::testing::HasSubstr;
+
+std::string FreshDir(absl::string_view name) {
+  static int counter = 0;
+  std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/", name, "_",
+                                 getpid(), "_", counter++);
+  return dir;
+}
+
+class LmdbBackend : public StoreBackend {
+ public:
+  absl::Status Open() {
+    absl::StatusOr<std::unique_ptr<LmdbStore>> s =
+        LmdbStore::Create({.directory = FreshDir("suite"), .sync = false});
+    if (!s.ok()) return s.status();
+    store_ = *std::move(s);
+    return absl::OkStatus();
+  }
+  Store* store() override { return store_.get(); }
+  absl::Status RawWrite(const KeyPath& path, absl::string_view value) override {
+    return store_->RawWrite(path, value);
+  }
+
+ private:
+  std::unique_ptr<LmdbStore> store_;
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    Lmdb, StoreConformanceTest,
+    ::testing::Values(BackendFactory{
+        "lmdb",
+        []() -> absl::StatusOr<std::unique_ptr<StoreBackend>> {
+          auto b = std::make_unique<LmdbBackend>();
+          absl::Status s = b->Open();
+          if (!s.ok()) return s;
+          return std::unique_ptr<StoreBackend>(std::move(b));
+        }}),
+    [](const auto& info) { return info.param.name; });
+
+KeyPath P(std::initializer_list<KeyPath::Arg> args) { return *KeyPath::Of(args); }
+
+// A self-checking value: an encoded record (checksummed) whose blob is a
+// pure function of its seed.
+std::string Pattern(uint64_t seed) {
+  std::string blob(seed % (192 * 1024) + 1, '\0');
+  std::mt19937_64 rng(seed);
+  for (char& c : blob) c = static_cast<char>(rng());
+  return blob;
+}
+std::string MakeValue(uint64_t seed) {
+  Record r;
+  r.fields["seed"] = Field{absl::StrCat(seed), false};
+  r.fields["blob"] = Field{Pattern(seed), false};
+  return EncodeRecord(r);
+}
+// Returns an empty string when `value` is intact, else what is wrong.
+std::string CheckValue(absl::string_view value) {
+  absl::StatusOr<Record> r = DecodeRecord(value);
+  if (!r.ok()) return r.status().ToString();
+  uint64_t seed;
+  if (!absl::SimpleAtoi(r->fields["seed"].value, &seed)) return "bad seed";
+  if (r->fields["blob"].value != Pattern(seed)) return "blob mismatch";
+  return "";
+}
+
+// Verifies every record under Crash/...; returns the number checked.
+size_t VerifyAll(const std::string& dir, uint64_t* generations) {
+  absl::StatusOr<std::unique_ptr<LmdbStore>> store =
+      LmdbStore::Create({.directory = dir});
+  EXPECT_THAT(store, IsOk());
+  if (!store.ok()) return 0;
+  size_t n = 0;
+  std::string cursor;
+  do {
+    absl::StatusOr<ListPage> page = (*store)->List(KeyPath::Root(), 100, cursor);
+    EXPECT_THAT(page, IsOk());
+    if (!page.ok()) return n;
+    for (const KeyPath& p : page->paths) {
+      absl::StatusOr<StoreEntry> e = (*store)->Get(p);
+      EXPECT_THAT(e, IsOk()) << p;
+      if (e.ok()) {
+        EXPECT_EQ(CheckValue(e->value), "") << p;
+        *generations += e->generation;
+      }
+      ++n;
+    }
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  return n;
+}
+
+[[noreturn]] void WriterChild(const std::string& dir, uint64_t seed) {
+  absl::StatusOr<std::unique_ptr<LmdbStore>> store =
+      LmdbStore::Create({.directory = dir});
+  if (!store.ok()) _exit(3);
+  std::mt19937_64 rng(seed);
+  while (true) {
+    uint64_t s = rng();
+    KeyPath p = P({"Crash", "w", "Rec", static_cast<int64_t>(s % 40)});
+    if (s % 11 == 0) {
+      (*store)->Delete(p, kAnyGeneration).IgnoreError();
+    } else {
+      (*store)->Put(p, MakeValue(s), kAnyGeneration).IgnoreError();
+    }
+  }
+}
+
+TEST(LmdbCrashTest, WriterKilledAtRandomPointsNeverTearsARecord) {
+  constexpr int kKills = 60;
+  std::string dir = FreshDir("crash");
+  std::mt19937 rng(12345);
+  size_t verified = 0;
+  uint64_t generations = 0, last_generations = 0;
+  int kills_after_progress = 0;
+  for (int i = 0; i < kKills; ++i) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) WriterChild(dir, rng());
+    usleep(3000 + rng() % 27000);
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "writer exited early: " << status;
+    generations = 0;
+    verified += VerifyAll(dir, &generations);
+    if (generations != last_generations) ++kills_after_progress;
+    last_generations = generations;
+  }
+  std::cout << kKills << " kills, " << verified << " record reads verified, "
+            << kills_after_progress << " kills landed after new writes\n";
+  EXPECT_GT(verified, 0u);
+  EXPECT_GT(kills_after_progress, kKills / 2);
+  // And the store still takes writes after all that.
+  ASSERT_OK_AND_ASSIGN(auto store, LmdbStore::Create({.directory = dir}));
+  EXPECT_THAT(store->Put(P({"After", 1}), MakeValue(1), kAnyGeneration), IsOk());
+}
+
+TEST(LmdbMultiProcessTest, ManyReaderProcessesWhileOneWrites) {
+  std::string dir = FreshDir("readers");
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, LmdbStore::Create({.directory = dir}));
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_OK(store->Put(P({"R", i}), MakeValue(i), kAnyGeneration).status());
+    }
+  }
+  std::vector<pid_t> readers;
+  for (int r = 0; r < 4; ++r) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto store = LmdbStore::Create({.directory = dir});
+      if (!store.ok()) _exit(3);
+      absl::Time end = absl::Now() + absl::Milliseconds(1500);
+      int reads = 0;
+      while (absl::Now() < end) {
+        for (int i = 0; i < 20; ++i) {
+          absl::StatusOr<StoreEntry> e = (*store)->Get(P({"R", i}));
+          if (!e.ok() || !CheckValue(e->value).empty()) _exit(1);
+          ++reads;
+        }
+      }
+      _exit(reads > 0 ? 0 : 2);
+    }
+    readers.push_back(pid);
+  }
+  ASSERT_OK_AND_ASSIGN(auto store, LmdbStore::Create({.directory = dir}));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Watcher> watcher, store->Watch(P({"R", 0})));
+  absl::Time end = absl::Now() + absl::Milliseconds(1500);
+  uint64_t seed = 100;
+  while (absl::Now() < end) {
+    ASSERT_OK(store->Put(P({"R", static_cast<int64_t>(seed % 20)}), MakeValue(seed),
+                         kAnyGeneration)
+                  .status());
+    ++seed;
+  }
+  for (pid_t pid : readers) {
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  }
+  // A change made by another process reaches this process's watcher.
+  pid_t pid = fork();
+  if (pid == 0) {
+    auto child = LmdbStore::Create({.directory = dir});
+    _exit(child.ok() && (*child)->Put(P({"R", 0, "Sub", 1}), "x", kAnyGeneration).ok()
+              ? 0
+              : 1);
+  }
+  int status;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  bool saw = false;
+  while (!saw) {
+    ASSERT_OK_AND_ASSIGN(absl::optional<WatchEvent> e, watcher->Next(absl::Seconds(5)));
+    ASSERT_TRUE(e.has_value());
+    saw = e->path == P({"R", 0, "Sub", 1});
+  }
+}
+
+TEST(LmdbMapTest, GrowsThenFailsClearlyWithoutCorruption) {
+  std::string dir = FreshDir("mapfull");
+  ASSERT_OK_AND_ASSIGN(
+      auto store, LmdbStore::Create({.directory = dir,
+                                     .initial_map_size = 1 << 20,
+                                     .max_map_size = 4 << 20}));
+  size_t initial = store->map_size();
+  std::string big(300 * 1024, 'x');
+  int written = 0;
+  absl::Status last;
+  for (; written < 100; ++written) {
+    last = store->Put(P({"Big", written}), big, kAnyGeneration).status();
+    if (!last.ok()) break;
+  }
+  EXPECT_THAT(last, StatusIs(absl::StatusCode::kResourceExhausted,
+                             HasSubstr("map is full")));
+  EXPECT_GT(store->map_size(), initial);
+  EXPECT_GT(written, 3);
+  EXPECT_THAT(store->Get(P({"Big", written})), StatusIs(absl::StatusCode::kNotFound));
+  for (int i = 0; i < written; ++i) {
+    ASSERT_OK_AND_ASSIGN(StoreEntry e, store->Get(P({"Big", i})));
+    EXPECT_EQ(e.value, big);
+  }
+  // Deleting makes room again.
+  ASSERT_OK(store->Delete(P({"Big", 0}), kAnyGeneration));
+  EXPECT_THAT(store->Put(P({"Small", 1}), "s", kAnyGeneration), IsOk());
+}
+
+TEST(LmdbStoreTest, BadDirectoryIsAClearError) {
+  EXPECT_THAT(LmdbStore::Create({.directory = ""}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(LmdbStore::Create({.directory = "/proc/no/such/dir"}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("/proc/no/such/dir")));
+}
+
+}  // namespace
+}  // namespace sslshim::certstore::testing

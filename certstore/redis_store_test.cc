@@ -1,0 +1,200 @@
+#include "certstore/redis_store.h"
+
+#include <hiredis/hiredis.h>
+#include <signal.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "certstore/store_conformance.h"
+#include "gmock/gmock.h"
+#include "testing/redis_server.h"
+#include "testing/status_matchers.h"
+
+namespace sslshim::certstore::testing {
+namespace {
+
+using ::sslshim::testing::IsOk;
+using ::sslshim::testing::RedisServer;
+using ::sslshim::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class RedisBackend : public StoreBackend {
+ public:
+  absl::Status Open() {
+    absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start();
+    if (!server.ok()) return server.status();
+    server_ = *std::move(server);
+    absl::StatusOr<std::unique_ptr<RedisStore>> s =
+        RedisStore::Create({.port = server_->port()});
+    if (!s.ok()) return s.status();
+    store_ = *std::move(s);
+    return absl::OkStatus();
+  }
+  Store* store() override { return store_.get(); }
+  absl::Status RawWrite(const KeyPath& path, absl::string_view value) override {
+    return store_->RawWrite(path, value);
+  }
+
+ private:
+  std::unique_ptr<RedisServer> server_;
+  std::unique_ptr<RedisStore> store_;
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    Redis, StoreConformanceTest,
+    ::testing::Values(BackendFactory{
+        "redis",
+        []() -> absl::StatusOr<std::unique_ptr<StoreBackend>> {
+          auto b = std::make_unique<RedisBackend>();
+          absl::Status s = b->Open();
+          if (!s.ok()) return s;
+          return std::unique_ptr<StoreBackend>(std::move(b));
+        }}),
+    [](const auto& info) { return info.param.name; });
+
+KeyPath P(std::initializer_list<KeyPath::Arg> args) { return *KeyPath::Of(args); }
+
+// Runs one command as the default user; returns the reply as text.
+std::string Admin(int port, const std::vector<std::string>& args) {
+  redisContext* c = redisConnect("127.0.0.1", port);
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const std::string& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  redisReply* r = static_cast<redisReply*>(
+      redisCommandArgv(c, argv.size(), argv.data(), lens.data()));
+  std::string out = r == nullptr ? "no reply"
+                    : r->str    ? std::string(r->str, r->len)
+                                : absl::StrCat(r->integer);
+  if (r) freeReplyObject(r);
+  redisFree(c);
+  return out;
+}
+
+TEST(RedisOutageTest, FailsFastNamingEndpointThenRecoversAfterRestart) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  ASSERT_OK_AND_ASSIGN(
+      auto store, RedisStore::Create({.port = server->port(),
+                                      .connect_timeout = absl::Milliseconds(300),
+                                      .command_timeout = absl::Milliseconds(300)}));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Watcher> watcher, store->Watch(P({"W", 1})));
+  ASSERT_OK(store->Put(P({"A", 1}), "before", kAnyGeneration).status());
+  const std::string endpoint = absl::StrCat("redis://127.0.0.1:", server->port(), "/0");
+
+  ASSERT_OK(server->Stop());
+  absl::Time start = absl::Now();
+  EXPECT_THAT(store->Get(P({"A", 1})),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(endpoint)));
+  EXPECT_THAT(store->Put(P({"A", 1}), "x", kAnyGeneration),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(endpoint)));
+  EXPECT_THAT(store->List(KeyPath::Root(), 10, ""),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  absl::StatusOr<absl::optional<WatchEvent>> during = watcher->Next(absl::Milliseconds(100));
+  EXPECT_THAT(during, StatusIs(absl::StatusCode::kUnavailable));
+
+  ASSERT_OK(server->Restart());  // Same port, empty data (no persistence).
+  EXPECT_THAT(store->Get(P({"A", 1})), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(uint64_t g, store->Put(P({"A", 1}), "after", kAnyGeneration));
+  EXPECT_EQ(g, 1u);
+  ASSERT_OK_AND_ASSIGN(StoreEntry e, store->Get(P({"A", 1})));
+  EXPECT_EQ(e.value, "after");
+  // The watcher reconnects, says "resync", then delivers new events.
+  ASSERT_OK_AND_ASSIGN(absl::optional<WatchEvent> resync, watcher->Next(absl::Seconds(2)));
+  ASSERT_TRUE(resync.has_value());
+  EXPECT_EQ(resync->type, WatchEvent::Type::kResync);
+  ASSERT_OK(store->Put(P({"W", 1, "X", 2}), "w", kAnyGeneration).status());
+  ASSERT_OK_AND_ASSIGN(absl::optional<WatchEvent> ev, watcher->Next(absl::Seconds(2)));
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ(ev->path, P({"W", 1, "X", 2}));
+}
+
+TEST(RedisOutageTest, HungServerHitsTheCommandTimeout) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  ASSERT_OK_AND_ASSIGN(
+      auto store, RedisStore::Create({.port = server->port(),
+                                      .connect_timeout = absl::Milliseconds(300),
+                                      .command_timeout = absl::Milliseconds(300)}));
+  ASSERT_OK(store->Put(P({"A", 1}), "v", kAnyGeneration).status());
+  ASSERT_EQ(kill(server->pid(), SIGSTOP), 0);
+  absl::Time start = absl::Now();
+  absl::StatusOr<StoreEntry> e = store->Get(P({"A", 1}));
+  absl::Duration took = absl::Now() - start;
+  kill(server->pid(), SIGCONT);
+  EXPECT_THAT(e, StatusIs(absl::StatusCode::kDeadlineExceeded,
+                          HasSubstr(absl::StrCat("127.0.0.1:", server->port()))));
+  EXPECT_LT(took, absl::Seconds(2));
+  EXPECT_THAT(store->Get(P({"A", 1})), IsOk());  // Reconnects by itself.
+}
+
+TEST(RedisAuthTest, PasswordRequiredAndChecked) {
+  ASSERT_OK_AND_ASSIGN(auto server,
+                       RedisServer::Start({.extra_args = {"--requirepass", "s3cret"}}));
+  EXPECT_THAT(RedisStore::Create({.port = server->port()}),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("NOAUTH")));
+  absl::StatusOr<std::unique_ptr<RedisStore>> wrong =
+      RedisStore::Create({.port = server->port(), .password = "nope"});
+  EXPECT_THAT(wrong, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(wrong.status().message(), Not(HasSubstr("nope")));
+  ASSERT_OK_AND_ASSIGN(auto store,
+                       RedisStore::Create({.port = server->port(), .password = "s3cret"}));
+  EXPECT_THAT(store->Put(P({"A", 1}), "v", kAnyGeneration), IsOk());
+}
+
+TEST(RedisAclTest, TenantUserIsConfinedByTheServer) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  const int port = server->port();
+  ASSERT_EQ(Admin(port, {"ACL", "SETUSER", "tenantA", "on", ">pwA",
+                         "~certstore/t/tenantA/*", "&certstore/t/tenantA/*",
+                         "+@all", "-@dangerous"}),
+            "OK");
+  ASSERT_OK_AND_ASSIGN(auto b_admin,
+                       RedisStore::Create({.port = port,
+                                           .key_namespace = "certstore/t/tenantB"}));
+  ASSERT_OK(b_admin->Put(P({"Cert", 1}), "tenant B secret", kAnyGeneration).status());
+
+  // Inside its namespace the tenant can do everything.
+  ASSERT_OK_AND_ASSIGN(
+      auto a, RedisStore::Create({.port = port, .username = "tenantA",
+                                  .password = "pwA",
+                                  .key_namespace = "certstore/t/tenantA"}));
+  EXPECT_EQ(a->Describe(), absl::StrCat("redis://tenantA@127.0.0.1:", port, "/0"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Watcher> w, a->Watch(KeyPath::Root()));
+  ASSERT_OK(a->Put(P({"Cert", 1}), "mine", kAnyGeneration).status());
+  EXPECT_THAT(a->Get(P({"Cert", 1})), IsOk());
+  ASSERT_OK_AND_ASSIGN(ListPage page, a->List(KeyPath::Root(), 10, ""));
+  EXPECT_EQ(page.paths.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(absl::optional<WatchEvent> ev, w->Next(absl::Seconds(2)));
+  ASSERT_TRUE(ev.has_value());
+
+  // Pointed at another tenant's namespace (or a name-prefix of it), the
+  // server refuses every operation.
+  for (const char* ns : {"certstore/t/tenantB", "certstore/t/tenantAB", "certstore"}) {
+    ASSERT_OK_AND_ASSIGN(
+        auto evil, RedisStore::Create({.port = port, .username = "tenantA",
+                                       .password = "pwA", .key_namespace = ns}));
+    EXPECT_THAT(evil->Get(P({"Cert", 1})),
+                StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("NOPERM")))
+        << ns;
+    EXPECT_THAT(evil->Put(P({"Cert", 1}), "evil", kAnyGeneration),
+                StatusIs(absl::StatusCode::kPermissionDenied))
+        << ns;
+    EXPECT_THAT(evil->List(KeyPath::Root(), 10, ""),
+                StatusIs(absl::StatusCode::kPermissionDenied))
+        << ns;
+    EXPECT_THAT(evil->Delete(P({"Cert", 1}), kAnyGeneration),
+                StatusIs(absl::StatusCode::kPermissionDenied))
+        << ns;
+    EXPECT_THAT(evil->Watch(KeyPath::Root()),
+                StatusIs(absl::StatusCode::kPermissionDenied))
+        << ns;
+  }
+  ASSERT_OK_AND_ASSIGN(StoreEntry b, b_admin->Get(P({"Cert", 1})));
+  EXPECT_EQ(b.value, "tenant B secret");
+}
+
+}  // namespace
+}  // namespace sslshim::certstore::testing
