@@ -52,15 +52,13 @@ PackedIp InetPaton(absl::string_view name) {
     if (text == inet_ntoa(v4)) {
       return std::string(reinterpret_cast<const char*>(&v4), sizeof(v4));
     }
-    return ValueError(
-        absl::StrCat(Repr(name), " is not a quad-dotted IPv4 address."));
+    return ValueError(absl::StrCat(Repr(name), " is not a quad-dotted IPv4 address."));
   }
   in6_addr v6 = {};
   if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
     return std::string(reinterpret_cast<const char*>(&v6), sizeof(v6));
   }
-  return ValueError(
-      absl::StrCat(Repr(name), " is neither an IPv4 nor an IP6 address."));
+  return ValueError(absl::StrCat(Repr(name), " is neither an IPv4 nor an IP6 address."));
 }
 
 // DnsNameMatch is CPython's ssl._dnsname_match: true/false, or the
@@ -106,8 +104,7 @@ absl::string_view RStrip(absl::string_view s) {
 
 // Pairs returns the (key, value) string pairs of a tuple of 2-tuples,
 // skipping entries of any other shape (DirName values, for instance).
-std::vector<std::pair<absl::string_view, absl::string_view>> Pairs(
-    const PyValue* tuple) {
+std::vector<std::pair<absl::string_view, absl::string_view>> Pairs(const PyValue* tuple) {
   std::vector<std::pair<absl::string_view, absl::string_view>> out;
   if (tuple == nullptr) return out;
   for (const PyValue& item : tuple->items()) {
@@ -177,10 +174,11 @@ absl::Status match_hostname(const PyValue& cert, absl::string_view hostname) {
                                          absl::StrJoin(reprs, ", ")));
   }
   if (dnsnames.size() == 1) {
-    return CertificateError(absl::StrCat("hostname ", Repr(hostname),
-                                         " doesn't match ", Repr(dnsnames[0])));
+    return CertificateError(
+        absl::StrCat("hostname ", Repr(hostname), " doesn't match ", Repr(dnsnames[0])));
   }
-  return CertificateError("no appropriate commonName or subjectAltName fields were found");
+  return CertificateError(
+      "no appropriate commonName or subjectAltName fields were found");
 }
 
 }  // namespace sslshim::shim

@@ -18,7 +18,8 @@
 namespace sslshim::shim {
 namespace {
 
-using ::sslshim::shim::testing::RunPython;
+using ::sslshim::shim::testing::kPythonTupleHelper;
+using ::sslshim::shim::testing::RunPythonLines;
 using ::sslshim::shim::testing::WriteTestFile;
 using ::sslshim::testing::StatusIs;
 using ::testing::HasSubstr;
@@ -94,15 +95,14 @@ std::vector<Case> Cases() {
       {"ipv4_mismatch", CertDict({{"IP Address", "10.0.0.1"}}), "10.0.0.2", false},
       {"ipv4_not_against_dns", Dns({"10.0.0.1"}), "10.0.0.1", false},
       {"ipv4_short_form_is_dns", Dns({"127.1"}), "127.1", true},
-      {"ipv4_short_form_not_ip", CertDict({{"IP Address", "127.0.0.1"}}), "127.1",
-       false},
+      {"ipv4_short_form_not_ip", CertDict({{"IP Address", "127.0.0.1"}}), "127.1", false},
       {"ipv4_leading_zero", CertDict({{"IP Address", "10.0.0.1"}}), "010.0.0.1", false},
       {"ipv6_loopback", CertDict({{"IP Address", "0:0:0:0:0:0:0:1"}}), "::1", true},
-      {"ipv6_long_host", CertDict({{"IP Address", "0:0:0:0:0:0:0:1"}}),
-       "0:0:0:0:0:0:0:1", true},
+      {"ipv6_long_host", CertDict({{"IP Address", "0:0:0:0:0:0:0:1"}}), "0:0:0:0:0:0:0:1",
+       true},
       {"ipv6_compressed_cert", CertDict({{"IP Address", "::1"}}), "0:0::0:1", true},
-      {"ipv6_case", CertDict({{"IP Address", "2001:DB8:0:0:0:0:A:B"}}),
-       "2001:db8::a:b", true},
+      {"ipv6_case", CertDict({{"IP Address", "2001:DB8:0:0:0:0:A:B"}}), "2001:db8::a:b",
+       true},
       {"ipv6_trailing_newline", CertDict({{"IP Address", "2001:DB8:0:0:0:0:A:B\n"}}),
        "2001:db8::a:b", true},
       {"ipv6_mismatch", CertDict({{"IP Address", "::1"}}), "::2", false},
@@ -200,28 +200,24 @@ TEST(MatchHostnameTest, AgreesWithCPython) {
   const std::string path =
       WriteTestFile("match_cases.json", PyValue::Tuple(std::move(batch)).ToJson());
   ASSERT_OK_AND_ASSIGN(
-      std::string out,
-      RunPython("import json, ssl, sys, warnings\n"
-                "warnings.simplefilter('ignore')\n"
-                "def tup(x):\n"
-                "  if isinstance(x, list): return tuple(tup(i) for i in x)\n"
-                "  if isinstance(x, dict): return {k: tup(i) for k, i in x.items()}\n"
-                "  return x\n"
-                "for cert, host in json.load(open(sys.argv[1], 'rb')):\n"
-                "  try:\n"
-                "    ssl.match_hostname(tup(cert), host)\n"
-                "    r = 'OK'\n"
-                "  except ssl.CertificateError as e:\n"
-                "    r = 'CertificateError: ' + e.args[0]\n"
-                "  except ValueError as e:\n"
-                "    r = 'ValueError: ' + e.args[0]\n"
-                "  print(repr(r))\n",
-                {path}));
-  std::vector<std::string> lines = absl::StrSplit(out, '\n');
-  ASSERT_EQ(lines.size(), cases.size() + 1) << out;
+      std::vector<std::string> lines,
+      RunPythonLines("import json, ssl, sys, warnings\n"
+                     "warnings.simplefilter('ignore')\n" +
+                         std::string(kPythonTupleHelper) +
+                         "for cert, host in json.load(open(sys.argv[1], 'rb')):\n"
+                         "  try:\n"
+                         "    ssl.match_hostname(tup(cert), host)\n"
+                         "    r = 'OK'\n"
+                         "  except ssl.CertificateError as e:\n"
+                         "    r = 'CertificateError: ' + e.args[0]\n"
+                         "  except ValueError as e:\n"
+                         "    r = 'ValueError: ' + e.args[0]\n"
+                         "  print(repr(r))\n",
+                     {path}));
+  ASSERT_EQ(lines.size(), cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
-    std::string ours = S(Outcome(match_hostname(cases[i].cert, cases[i].hostname)))
-                           .ToPythonRepr();
+    std::string ours =
+        S(Outcome(match_hostname(cases[i].cert, cases[i].hostname))).ToPythonRepr();
     EXPECT_EQ(ours, lines[i]) << cases[i].name;
   }
 }

@@ -297,8 +297,7 @@ std::string ObjectText(const ASN1_OBJECT* obj, bool always_oid) {
   if (len < 0) return "";
   if (static_cast<size_t>(len) < sizeof(buf)) return std::string(buf, len);
   std::string out(static_cast<size_t>(len) + 1, '\0');
-  len = OBJ_obj2txt(out.data(), static_cast<int>(out.size()), obj,
-                    always_oid ? 1 : 0);
+  len = OBJ_obj2txt(out.data(), static_cast<int>(out.size()), obj, always_oid ? 1 : 0);
   out.resize(len < 0 ? 0 : static_cast<size_t>(len));
   return out;
 }
@@ -332,12 +331,12 @@ PyValue NameToTuple(const X509_NAME* name) {
     uint8_t* utf8 = nullptr;
     int len = ASN1_STRING_to_UTF8(&utf8, data);
     // CPython raises here; we keep the raw bytes instead (see peercert.h).
-    std::string value = len >= 0 ? std::string(reinterpret_cast<char*>(utf8), len)
-                                 : AsnStringBytes(data);
+    std::string value =
+        len >= 0 ? std::string(reinterpret_cast<char*>(utf8), len) : AsnStringBytes(data);
     OPENSSL_free(utf8);
-    rdn.push_back(PyValue::Tuple(
-        {PyValue::Str(ObjectName(X509_NAME_ENTRY_get_object(entry))),
-         PyValue::Str(std::move(value))}));
+    rdn.push_back(
+        PyValue::Tuple({PyValue::Str(ObjectName(X509_NAME_ENTRY_get_object(entry))),
+                        PyValue::Str(std::move(value))}));
   }
   if (!rdn.empty()) rdns.push_back(PyValue::Tuple(std::move(rdn)));
   return PyValue::Tuple(std::move(rdns));
@@ -412,8 +411,7 @@ PyValue GeneralNameToPair(const GENERAL_NAME* name) {
     case GEN_DNS:
       return Pair("DNS", PyValue::Str(AsnStringBytes(name->d.dNSName)));
     case GEN_URI:
-      return Pair("URI",
-                  PyValue::Str(AsnStringBytes(name->d.uniformResourceIdentifier)));
+      return Pair("URI", PyValue::Str(AsnStringBytes(name->d.uniformResourceIdentifier)));
     case GEN_RID: {
       // i2t_ASN1_OBJECT into a 2048-byte buffer.
       std::string rid = ObjectName(name->d.registeredID);
@@ -435,8 +433,7 @@ PyValue GeneralNameToPair(const GENERAL_NAME* name) {
 // X509_get_ext_d2i (nullptr when absent, duplicated or malformed) and owns
 // the result through `free_fn`.
 template <typename T>
-std::unique_ptr<T, void (*)(T*)> ExtensionD2i(X509* cert, int nid,
-                                              void (*free_fn)(T*)) {
+std::unique_ptr<T, void (*)(T*)> ExtensionD2i(X509* cert, int nid, void (*free_fn)(T*)) {
   return std::unique_ptr<T, void (*)(T*)>(
       static_cast<T*>(X509_get_ext_d2i(cert, nid, nullptr, nullptr)), free_fn);
 }

@@ -21,6 +21,7 @@ namespace {
 
 using ::sslshim::shim::testing::RunCommand;
 using ::sslshim::shim::testing::RunPython;
+using ::sslshim::shim::testing::RunPythonLines;
 using ::sslshim::shim::testing::WriteTestFile;
 using ::sslshim::testing::CertSpec;
 using ::sslshim::testing::Issue;
@@ -85,8 +86,9 @@ std::vector<CertCase> BuilderCases() {
                      "a.b.c.d.example", "EXAMPLE.ORG."}},
       KeyType::kRsa2048, &pki.intermediate);
   add("unicode_subject",
-      {.common_name = "\xc3\x9cn\xc3\xaf\x63\xc3\xb8\x64\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac "
-                      "\xf0\x9f\x98\x80",
+      {.common_name =
+           "\xc3\x9cn\xc3\xaf\x63\xc3\xb8\x64\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac "
+           "\xf0\x9f\x98\x80",
        .subject = {{"O", "Soci\xc3\xa9t\xc3\xa9 it's \"quoted\""},
                    {"OU", "back\\slash\ttab"}},
        .dns_names = {"xn--bcher-kva.example"}},
@@ -114,7 +116,9 @@ std::vector<CertCase> BuilderCases() {
   add("string_types_and_oids",
       {.common_name = "types",
        .subject_entries = {
-           {.oid = "O", .value = Utf16Be(u"BMP \u00e9\u4e2d"), .asn1_type = V_ASN1_BMPSTRING},
+           {.oid = "O",
+            .value = Utf16Be(u"BMP \u00e9\u4e2d"),
+            .asn1_type = V_ASN1_BMPSTRING},
            {.oid = "OU", .value = "T61 caf\xe9", .asn1_type = V_ASN1_T61STRING},
            {.oid = "C", .value = "US", .asn1_type = V_ASN1_PRINTABLESTRING},
            {.oid = "emailAddress", .value = "a@b.example", .asn1_type = V_ASN1_IA5STRING},
@@ -127,28 +131,37 @@ std::vector<CertCase> BuilderCases() {
            {.oid = "2.5.4.42", .value = "Given"},
            {.oid = "2.5.4.4", .value = "Surname"},
            {.oid = "2.5.4.65", .value = "Pseudo"},
-           {.oid = "1.2.840.113549.1.9.2", .value = "unstructured",
+           {.oid = "1.2.840.113549.1.9.2",
+            .value = "unstructured",
             .asn1_type = V_ASN1_IA5STRING}}});
-  add("registered_ids",
-      {.raw_sans = {{.type = GEN_RID, .oid = "1.2.3.4.5"},
-                    {.type = GEN_RID, .oid = "1.3.6.1.4.1.311.20.2.3"},
-                    {.type = GEN_RID, .oid = "1.3.6.1.4.1.311.20.2.2"},
-                    {.type = GEN_RID, .oid = "2.5.4.3"},
-                    {.type = GEN_RID, .oid = "1.3.6.1.5.5.7.8.9"},
-                    {.type = GEN_RID, .oid = "2.999.1234567890123"}}});
+  add("registered_ids", {.raw_sans = {{.type = GEN_RID, .oid = "1.2.3.4.5"},
+                                      {.type = GEN_RID, .oid = "1.3.6.1.4.1.311.20.2.3"},
+                                      {.type = GEN_RID, .oid = "1.3.6.1.4.1.311.20.2.2"},
+                                      {.type = GEN_RID, .oid = "2.5.4.3"},
+                                      {.type = GEN_RID, .oid = "1.3.6.1.5.5.7.8.9"},
+                                      {.type = GEN_RID, .oid = "2.999.1234567890123"}}});
   add("othernames",
       {.dns_names = {"on.example"},
        .raw_sans = {
-           {.type = GEN_OTHERNAME, .value = "upn@example", .oid = "1.3.6.1.4.1.311.20.2.3"},
-           {.type = GEN_OTHERNAME, .value = "ia5upn", .oid = "1.3.6.1.4.1.311.20.2.3",
+           {.type = GEN_OTHERNAME,
+            .value = "upn@example",
+            .oid = "1.3.6.1.4.1.311.20.2.3"},
+           {.type = GEN_OTHERNAME,
+            .value = "ia5upn",
+            .oid = "1.3.6.1.4.1.311.20.2.3",
             .value_type = V_ASN1_IA5STRING},
-           {.type = GEN_OTHERNAME, .value = "_imap.example", .oid = "1.3.6.1.5.5.7.8.7",
+           {.type = GEN_OTHERNAME,
+            .value = "_imap.example",
+            .oid = "1.3.6.1.5.5.7.8.7",
             .value_type = V_ASN1_IA5STRING},
-           {.type = GEN_OTHERNAME, .value = std::string("xmpp\0cut", 8),
+           {.type = GEN_OTHERNAME,
+            .value = std::string("xmpp\0cut", 8),
             .oid = "1.3.6.1.5.5.7.8.5"},
-           {.type = GEN_OTHERNAME, .value = "m\xc3\xbcller@example",
+           {.type = GEN_OTHERNAME,
+            .value = "m\xc3\xbcller@example",
             .oid = "1.3.6.1.5.5.7.8.9"},
-           {.type = GEN_OTHERNAME, .value = "realm\nsecond line",
+           {.type = GEN_OTHERNAME,
+            .value = "realm\nsecond line",
             .oid = "1.3.6.1.5.5.7.8.8"},
            {.type = GEN_OTHERNAME, .value = "colon:in:value", .oid = "1.3.6.1.5.5.7.8.8"},
            {.type = GEN_OTHERNAME, .value = "x", .oid = "1.2.3.4"}}});
@@ -169,7 +182,8 @@ std::vector<CertCase> BuilderCases() {
                      .value = Ip6({0xab, 0xcd, 0, 0x0f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                                    0xff, 0xff})}}});
   add("aia_and_crl",
-      {.common_name = "aia", .ocsp_uris = {"http://ocsp.example/", "http://ocsp2.example/"},
+      {.common_name = "aia",
+       .ocsp_uris = {"http://ocsp.example/", "http://ocsp2.example/"},
        .ca_issuer_uris = {"http://ca.example/ca.crt"},
        .crl_uris = {"http://crl.example/a.crl", "ldap://crl.example/cn=x"}},
       KeyType::kP384, &pki.root);
@@ -180,12 +194,17 @@ std::vector<CertCase> BuilderCases() {
   add("generalized_time", {.common_name = "far.example",
                            .not_before_offset = SecondsFromNow(2025, 6, 1),
                            .not_after_offset = SecondsFromNow(2051, 12, 31, 23)});
-  add("version1", {.common_name = "v1.example", .subject = {{"O", "Old"}},
-                   .dns_names = {"ignored.example"}, .version1 = true},
+  add("version1",
+      {.common_name = "v1.example",
+       .subject = {{"O", "Old"}},
+       .dns_names = {"ignored.example"},
+       .version1 = true},
       KeyType::kRsa2048);
   add("mixed_san_kinds",
-      {.dns_names = {"mix.example"}, .ip_addresses = {"192.0.2.7", "2001:db8::7"},
-       .emails = {"ops@mix.example"}, .uris = {"spiffe://mix.example/svc"},
+      {.dns_names = {"mix.example"},
+       .ip_addresses = {"192.0.2.7", "2001:db8::7"},
+       .emails = {"ops@mix.example"},
+       .uris = {"spiffe://mix.example/svc"},
        .raw_sans = {{.type = GEN_RID, .oid = "1.2.840.113549.1.9.1"}}});
   return cases;
 }
@@ -251,7 +270,7 @@ crlDistributionPoints = DER:302F3012A010A10E300C06035504030C0563726C2D613019A017
 // CPythonReprs decodes each file with CPython's ssl._ssl._test_decode_cert
 // and returns one repr line per file (or "ERROR ..." when CPython raises).
 std::vector<std::string> CPythonReprs(const std::vector<std::string>& paths) {
-  absl::StatusOr<std::string> out = RunPython(
+  absl::StatusOr<std::vector<std::string>> lines = RunPythonLines(
       "import ssl, sys\n"
       "for path in sys.argv[1:]:\n"
       "  try:\n"
@@ -259,11 +278,8 @@ std::vector<std::string> CPythonReprs(const std::vector<std::string>& paths) {
       "  except Exception as e:\n"
       "    print('ERROR', type(e).__name__, e)\n",
       paths);
-  EXPECT_TRUE(out.ok()) << out.status();
-  if (!out.ok()) return {};
-  std::vector<std::string> lines = absl::StrSplit(*out, '\n');
-  lines.pop_back();  // After the final newline.
-  return lines;
+  EXPECT_TRUE(lines.ok()) << lines.status();
+  return lines.ok() ? *lines : std::vector<std::string>();
 }
 
 TEST(PeerCertTest, MatchesCPythonOnGeneratedCertificates) {
@@ -291,7 +307,8 @@ TEST(PeerCertTest, JsonOfEveryCaseParses) {
   for (const CertCase& c : BuilderCases()) {
     bssl::UniquePtr<X509> cert = ParsePem(c.pem);
     ASSERT_NE(cert, nullptr);
-    paths.push_back(WriteTestFile(c.name + ".json", DecodeCertificate(cert.get()).ToJson()));
+    paths.push_back(
+        WriteTestFile(c.name + ".json", DecodeCertificate(cert.get()).ToJson()));
   }
   ASSERT_OK_AND_ASSIGN(std::string out,
                        RunPython("import json, sys\n"

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace sslshim::shim::testing {
 namespace {
@@ -61,8 +62,17 @@ absl::StatusOr<std::string> RunPython(const std::string& script,
   static std::atomic<int> counter{0};
   const std::string script_path =
       WriteTestFile(absl::StrCat("oracle_", counter++, ".py"), script);
-  return RunCommand(absl::StrCat(kPython, " -W ignore ", script_path, " ",
-                                 absl::StrJoin(args, " ")));
+  return RunCommand(
+      absl::StrCat(kPython, " -W ignore ", script_path, " ", absl::StrJoin(args, " ")));
+}
+
+absl::StatusOr<std::vector<std::string>> RunPythonLines(
+    const std::string& script, const std::vector<std::string>& args) {
+  absl::StatusOr<std::string> out = RunPython(script, args);
+  if (!out.ok()) return out.status();
+  std::vector<std::string> lines = absl::StrSplit(*out, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
 }
 
 }  // namespace sslshim::shim::testing

@@ -20,6 +20,15 @@ namespace sslshim::shim::testing {
 // kPython is the interpreter every oracle runs: Debian's CPython 3.11.
 inline constexpr char kPython[] = "/usr/bin/python3";
 
+// kPythonTupleHelper defines `tup(x)` in a Python script: JSON lists become
+// tuples (recursively), so json.loads(PyValue::ToJson()) gives back the value
+// whose repr() PyValue::ToPythonRepr() renders.
+inline constexpr char kPythonTupleHelper[] =
+    "def tup(x):\n"
+    "  if isinstance(x, list): return tuple(tup(i) for i in x)\n"
+    "  if isinstance(x, dict): return {k: tup(i) for k, i in x.items()}\n"
+    "  return x\n";
+
 // WriteTestFile writes `content` to `name` under $TEST_TMPDIR (or /tmp when
 // unset) and returns the full path. Aborts the test binary on failure.
 std::string WriteTestFile(const std::string& name, const std::string& content);
@@ -34,6 +43,11 @@ absl::StatusOr<std::string> RunCommand(const std::string& command);
 // Internal, with standard error in the message.
 absl::StatusOr<std::string> RunPython(const std::string& script,
                                       const std::vector<std::string>& args);
+
+// RunPythonLines is RunPython split into output lines (without the newline
+// that ends the last one).
+absl::StatusOr<std::vector<std::string>> RunPythonLines(
+    const std::string& script, const std::vector<std::string>& args);
 
 }  // namespace sslshim::shim::testing
 

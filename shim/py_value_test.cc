@@ -14,7 +14,9 @@
 namespace sslshim::shim {
 namespace {
 
+using ::sslshim::shim::testing::kPythonTupleHelper;
 using ::sslshim::shim::testing::RunPython;
+using ::sslshim::shim::testing::RunPythonLines;
 using ::sslshim::shim::testing::WriteTestFile;
 
 PyValue S(const std::string& s) { return PyValue::Str(s); }
@@ -34,8 +36,8 @@ TEST(PyValueTest, TuplesAndDicts) {
   EXPECT_EQ(PyValue::Tuple({S("a")}).ToJson(), "[\"a\"]");
   EXPECT_EQ(PyValue::Tuple({S("a"), PyValue::Int(1)}).ToPythonRepr(), "('a', 1)");
   EXPECT_EQ(PyValue::Dict({}).ToPythonRepr(), "{}");
-  PyValue d = PyValue::Dict({{"k", PyValue::Tuple({PyValue::Tuple({S("x")})})},
-                             {"n", PyValue()}});
+  PyValue d = PyValue::Dict(
+      {{"k", PyValue::Tuple({PyValue::Tuple({S("x")})})}, {"n", PyValue()}});
   EXPECT_EQ(d.ToPythonRepr(), "{'k': (('x',),), 'n': None}");
   EXPECT_EQ(d.ToJson(), "{\"k\": [[\"x\"]], \"n\": null}");
 }
@@ -90,8 +92,8 @@ std::vector<std::string> TrickyStrings() {
       "tab\tnl\nret\r",
       std::string("nul\0byte", 8),
       "\x01\x1f\x7f",
-      "\xc2\x80\xc2\x85\xc2\x9f",          // C1 controls.
-      "\xc2\xa0nbsp \xc2\xad shy",         // Zs and Cf below U+0100.
+      "\xc2\x80\xc2\x85\xc2\x9f",   // C1 controls.
+      "\xc2\xa0nbsp \xc2\xad shy",  // Zs and Cf below U+0100.
       "\xc3\xa9 \xc3\xbc \xc3\x9f \xc3\xbf",
       "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",  // 日本語
       "\xe2\x80\x8b\xe2\x80\xa8\xe2\x80\xa9",  // U+200B U+2028 U+2029
@@ -122,14 +124,13 @@ TEST(PyValueTest, ReprMatchesCPythonForTrickyStrings) {
   }
   std::string hex_path = WriteTestFile("tricky.hex", absl::StrJoin(hex_lines, "\n"));
   ASSERT_OK_AND_ASSIGN(
-      std::string out,
-      RunPython("import sys\n"
-                "for line in open(sys.argv[1]).read().split('\\n'):\n"
-                "  s = '' if line == '-' else bytes.fromhex(line).decode()\n"
-                "  print(repr(s))\n",
-                {hex_path}));
-  std::vector<std::string> lines = absl::StrSplit(out, '\n');
-  ASSERT_EQ(lines.size(), items.size() + 1) << out;
+      std::vector<std::string> lines,
+      RunPythonLines("import sys\n"
+                     "for line in open(sys.argv[1]).read().split('\\n'):\n"
+                     "  s = '' if line == '-' else bytes.fromhex(line).decode()\n"
+                     "  print(repr(s))\n",
+                     {hex_path}));
+  ASSERT_EQ(lines.size(), items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     EXPECT_EQ(items[i].ToPythonRepr(), lines[i]) << "string #" << i;
   }
@@ -148,15 +149,11 @@ TEST(PyValueTest, JsonRoundTripsThroughCPythonToTheSameRepr) {
       {"it's \"key\"", PyValue::Dict({{"inner", PyValue::Int(1)}})},
   });
   std::string json_path = WriteTestFile("value.json", v.ToJson());
-  ASSERT_OK_AND_ASSIGN(
-      std::string out,
-      RunPython("import json, sys\n"
-                "def tup(x):\n"
-                "  if isinstance(x, list): return tuple(tup(i) for i in x)\n"
-                "  if isinstance(x, dict): return {k: tup(i) for k, i in x.items()}\n"
-                "  return x\n"
-                "print(repr(tup(json.loads(open(sys.argv[1], encoding='utf-8').read()))))\n",
-                {json_path}));
+  ASSERT_OK_AND_ASSIGN(std::string out,
+                       RunPython("import json, sys\n" + std::string(kPythonTupleHelper) +
+                                     "print(repr(tup(json.loads(open(sys.argv[1], "
+                                     "encoding='utf-8').read()))))\n",
+                                 {json_path}));
   EXPECT_EQ(out, v.ToPythonRepr() + "\n");
 }
 
