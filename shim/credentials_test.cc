@@ -40,24 +40,14 @@ constexpr KeyType kAllKeyTypes[] = {KeyType::kP256, KeyType::kP384, KeyType::kRs
                                     KeyType::kEd25519};
 constexpr absl::string_view kPassword = "correct horse battery staple";
 
-std::string KeyTypeName(const ::testing::TestParamInfo<KeyType>& info) {
-  switch (info.param) {
-    case KeyType::kP256:
-      return "P256";
-    case KeyType::kP384:
-      return "P384";
-    case KeyType::kRsa2048:
-      return "Rsa2048";
-    case KeyType::kEd25519:
-      return "Ed25519";
-  }
-  return "Unknown";
+std::string ParamName(const ::testing::TestParamInfo<KeyType>& info) {
+  return ::sslshim::testing::KeyTypeName(info.param);
 }
 
 bool HasTraditionalForm(KeyType type) { return type != KeyType::kEd25519; }
 
 // InvalidArg matches an InvalidArgument status of kind SSLError whose message
-// contains every one of `parts`.
+// contains `text`.
 MATCHER_P(InvalidArg, text, "is InvalidArgument containing \"" + std::string(text) + "\"") {
   const absl::Status& s = ::sslshim::testing::internal::GetStatus(arg);
   *result_listener << "status is " << s;
@@ -133,7 +123,7 @@ TEST_P(CertChainTest, PemTruncatedAtSeveralOffsets) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKeyTypes, CertChainTest, ::testing::ValuesIn(kAllKeyTypes),
-                         KeyTypeName);
+                         ParamName);
 
 TEST(CertChainErrors, Empty) {
   EXPECT_THAT(ParseCertChain("", "certfile"),
@@ -337,7 +327,7 @@ TEST_P(PrivateKeyTest, PemTruncation) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKeyTypes, PrivateKeyTest, ::testing::ValuesIn(kAllKeyTypes),
-                         KeyTypeName);
+                         ParamName);
 
 TEST(PrivateKeyErrors, NoKey) {
   const TestPki& pki = SharedTestPki(KeyType::kP256);
@@ -453,7 +443,7 @@ TEST_P(Pkcs12Test, Malformed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKeyTypes, Pkcs12Test, ::testing::ValuesIn(kAllKeyTypes),
-                         KeyTypeName);
+                         ParamName);
 
 TEST(Pkcs12Errors, NoKey) {
   const TestPki& pki = SharedTestPki(KeyType::kP256);

@@ -164,6 +164,20 @@ void AddNameEntries(X509_NAME* name, const std::vector<NameEntry>& entries) {
   }
 }
 
+std::string KeyTypeName(KeyType type) {
+  switch (type) {
+    case KeyType::kP256:
+      return "P256";
+    case KeyType::kP384:
+      return "P384";
+    case KeyType::kRsa2048:
+      return "Rsa2048";
+    case KeyType::kEd25519:
+      return "Ed25519";
+  }
+  return "Unknown";
+}
+
 bssl::UniquePtr<EVP_PKEY> GenerateKey(KeyType type) {
   bssl::UniquePtr<EVP_PKEY> pkey(EVP_PKEY_new());
   switch (type) {

@@ -29,6 +29,10 @@ namespace sslshim::testing {
 
 enum class KeyType { kP256, kP384, kRsa2048, kEd25519 };
 
+// KeyTypeName returns "P256", "P384", "Rsa2048" or "Ed25519" (for test
+// parameter names).
+std::string KeyTypeName(KeyType type);
+
 // GenerateKey returns a fresh private key of `type`. Aborts on failure.
 bssl::UniquePtr<EVP_PKEY> GenerateKey(KeyType type);
 
