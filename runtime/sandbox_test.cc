@@ -21,6 +21,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -547,6 +548,19 @@ TEST(NoWriteSandboxTest, ForkedAndExecutedChildrenInheritIt) {
   EXPECT_NE(r.Get("exec"), "exit 0");
   EXPECT_NE(r.Get("exec"), "exit 127");
   EXPECT_THAT(ListDir(dir), IsEmpty());
+}
+
+// A filtered process can still end normally: exit() runs atexit handlers
+// and, under --config=asan, LeakSanitizer's exit-time check (which reads
+// /proc and may print to stderr, both allowed); under tsan, its exit report.
+TEST(NoWriteSandboxTest, ProcessExitsNormallyUnderTheFilter) {
+  ChildResult r = RunInForkedChild([](ChildReporter& out) {
+    absl::Status st = InstallNoWriteSandbox();
+    out.ReportStatus("install", st);
+    std::exit(st.ok() ? 0 : 3);
+  });
+  EXPECT_THAT(r.status, IsOk());
+  EXPECT_EQ(r.Get("install"), "OK");
 }
 
 // Opens `path` for writing (before any sandbox) and returns the fd.
