@@ -51,8 +51,7 @@ std::string Unescape(absl::string_view v) {
 }
 
 int MillisLeft(absl::Time deadline) {
-  return static_cast<int>(std::max<int64_t>(
-      0, absl::ToInt64Milliseconds(deadline - absl::Now())));
+  return static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(deadline - absl::Now())));
 }
 
 // ReadUntilEof reads `fd` until EOF or the deadline; false on timeout.
@@ -88,11 +87,9 @@ absl::Status Reap(pid_t pid, absl::Time deadline) {
   }
   if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return absl::OkStatus();
   if (WIFSIGNALED(wstatus)) {
-    return absl::InternalError(
-        absl::StrCat("child killed by signal ", WTERMSIG(wstatus)));
+    return absl::InternalError(absl::StrCat("child killed by signal ", WTERMSIG(wstatus)));
   }
-  return absl::InternalError(
-      absl::StrCat("child exited with ", WEXITSTATUS(wstatus)));
+  return absl::InternalError(absl::StrCat("child exited with ", WEXITSTATUS(wstatus)));
 }
 
 }  // namespace

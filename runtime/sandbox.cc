@@ -124,8 +124,7 @@ constexpr DeniedCall kDenied[] = {
 
 std::string ErrnoText(int err) {
   const char* name = strerrorname_np(err);
-  return absl::StrCat(name != nullptr ? name : "errno", " (", err, ": ",
-                      std::strerror(err), ")");
+  return absl::StrCat(name != nullptr ? name : "errno", " (", err, ": ", std::strerror(err), ")");
 }
 
 // SyscallNumber resolves `call` for the native architecture; -1 when the
@@ -162,16 +161,16 @@ absl::Status AddRules(scmp_filter_ctx ctx) {
         break;
       case Deny::kWriteFlags:
         for (uint64_t bit : kWriteOpenFlags) {
-          const scmp_arg_cmp cmp = {static_cast<unsigned>(call.flags_arg),
-                                    SCMP_CMP_MASKED_EQ, bit, bit};
+          const scmp_arg_cmp cmp = {static_cast<unsigned>(call.flags_arg), SCMP_CMP_MASKED_EQ, bit,
+                                    bit};
           rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1, &cmp);
           if (rc != 0) break;
         }
         break;
     }
     if (rc != 0) {
-      return absl::InternalError(absl::StrCat("seccomp_rule_add(", call.name,
-                                              ") failed: ", ErrnoText(-rc)));
+      return absl::InternalError(
+          absl::StrCat("seccomp_rule_add(", call.name, ") failed: ", ErrnoText(-rc)));
     }
   }
   return absl::OkStatus();
@@ -182,8 +181,7 @@ absl::Status SetAttr(scmp_filter_ctx ctx, scmp_filter_attr attr, uint32_t value,
   int rc = seccomp_attr_set(ctx, attr, value);
   if (rc == 0) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
-      "no-write sandbox unavailable: seccomp_attr_set(", attr_name,
-      ") failed: ", ErrnoText(-rc)));
+      "no-write sandbox unavailable: seccomp_attr_set(", attr_name, ") failed: ", ErrnoText(-rc)));
 }
 
 // OpenFds lists the process's open descriptors: from /proc/self/fd, or, when
@@ -216,8 +214,8 @@ std::vector<int> OpenFds() {
 std::vector<int> WritableFileFds(const SandboxOptions& options) {
   std::vector<int> out;
   for (int fd : OpenFds()) {
-    if (std::count(options.allowed_writable_fds.begin(),
-                   options.allowed_writable_fds.end(), fd) > 0) {
+    if (std::count(options.allowed_writable_fds.begin(), options.allowed_writable_fds.end(), fd) >
+        0) {
       continue;
     }
     const int fl = fcntl(fd, F_GETFL);
@@ -234,8 +232,7 @@ std::string DescribeFd(int fd) {
   const std::string link = absl::StrCat("/proc/self/fd/", fd);
   ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
   return absl::StrCat("fd ", fd, " -> ",
-                      n > 0 ? std::string(target, static_cast<size_t>(n))
-                            : std::string("?"));
+                      n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string("?"));
 }
 
 absl::Status HandleWritableFds(const SandboxOptions& options) {
@@ -250,12 +247,12 @@ absl::Status HandleWritableFds(const SandboxOptions& options) {
   }
   std::vector<std::string> names;
   for (int fd : fds) names.push_back(DescribeFd(fd));
-  return absl::FailedPreconditionError(absl::StrCat(
-      "no-write sandbox: the process holds file descriptors open for writing "
-      "on files, whose writes the filter cannot refuse: ",
-      absl::StrJoin(names, ", "),
-      ". Close them before installing, or set "
-      "SandboxOptions::inherited_writable_files to kClose or kAllow."));
+  return absl::FailedPreconditionError(
+      absl::StrCat("no-write sandbox: the process holds file descriptors open for writing "
+                   "on files, whose writes the filter cannot refuse: ",
+                   absl::StrJoin(names, ", "),
+                   ". Close them before installing, or set "
+                   "SandboxOptions::inherited_writable_files to kClose or kAllow."));
 }
 
 }  // namespace
@@ -267,10 +264,10 @@ absl::Status InstallNoWriteSandbox(const SandboxOptions& options) {
   // API level 2 = the kernel supports SECCOMP_FILTER_FLAG_TSYNC.
   const unsigned api = seccomp_api_get();
   if (api < 2) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no-write sandbox unavailable: seccomp_api_get() = ", api,
-        " (need >= 2: seccomp filters with thread sync); kernel or libseccomp "
-        "too old, or seccomp disabled"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no-write sandbox unavailable: seccomp_api_get() = ", api,
+                     " (need >= 2: seccomp filters with thread sync); kernel or libseccomp "
+                     "too old, or seccomp disabled"));
   }
   Filter filter(seccomp_init(SCMP_ACT_ALLOW));
   if (filter == nullptr) {
@@ -278,24 +275,22 @@ absl::Status InstallNoWriteSandbox(const SandboxOptions& options) {
         "no-write sandbox unavailable: seccomp_init(SCMP_ACT_ALLOW) failed");
   }
   scmp_filter_ctx ctx = filter.get();
-  absl::Status st =
-      SetAttr(ctx, SCMP_FLTATR_CTL_NNP, 1, "SCMP_FLTATR_CTL_NNP");
+  absl::Status st = SetAttr(ctx, SCMP_FLTATR_CTL_NNP, 1, "SCMP_FLTATR_CTL_NNP");
   if (st.ok()) {
     st = SetAttr(ctx, SCMP_FLTATR_CTL_TSYNC, 1, "SCMP_FLTATR_CTL_TSYNC");
   }
   if (st.ok()) {
-    st = SetAttr(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS),
-                 "SCMP_FLTATR_ACT_BADARCH");
+    st = SetAttr(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS), "SCMP_FLTATR_ACT_BADARCH");
   }
   if (st.ok()) st = AddRules(ctx);
   if (!st.ok()) return st;
 
   const int rc = seccomp_load(ctx);
   if (rc != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no-write sandbox unavailable: seccomp_load failed: ", ErrnoText(-rc),
-        " (ESRCH: another thread runs under a different seccomp filter; "
-        "EINVAL/EACCES: seccomp filters disabled or not permitted)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no-write sandbox unavailable: seccomp_load failed: ", ErrnoText(-rc),
+                     " (ESRCH: another thread runs under a different seccomp filter; "
+                     "EINVAL/EACCES: seccomp filters disabled or not permitted)"));
   }
   g_installed.store(true, std::memory_order_release);
 
@@ -306,9 +301,7 @@ absl::Status InstallNoWriteSandbox(const SandboxOptions& options) {
   return absl::OkStatus();
 }
 
-bool NoWriteSandboxInstalled() {
-  return g_installed.load(std::memory_order_acquire);
-}
+bool NoWriteSandboxInstalled() { return g_installed.load(std::memory_order_acquire); }
 
 std::vector<std::string> DeniedSyscalls() {
   std::vector<std::string> names;

@@ -30,6 +30,11 @@
 //   * bind(2) of an AF_UNIX socket to a filesystem path creates a socket
 //     inode (the path is behind a pointer). Use abstract sockets, or add a
 //     read-only mount namespace / Landlock on top if that matters.
+//   * Consequences a host should expect: opening /dev/null (or a tty) for
+//     writing fails too (hand the app fd 0-2 instead), and so do mkstemp,
+//     tmpfile, shm_open and sem_open (they create files). Nothing in BoringSSL
+//     or the facade needs any of them; CRYPTO_pre_sandbox_init is not needed
+//     either, since read-only opens such as /dev/urandom stay allowed.
 //   * openat2(2) passes its flags in a struct, so it is refused wholesale
 //     with ENOSYS (the "kernel too old" answer every openat2 caller must
 //     already handle by falling back to openat(2), which the filter can
@@ -64,8 +69,7 @@ enum class InheritedWritableFiles {
 // SandboxOptions configures InstallNoWriteSandbox.
 struct SandboxOptions {
   // What to do with inherited writable file descriptors (see above).
-  InheritedWritableFiles inherited_writable_files =
-      InheritedWritableFiles::kReject;
+  InheritedWritableFiles inherited_writable_files = InheritedWritableFiles::kReject;
   // Descriptors exempt from that check: by default stdin, stdout and stderr,
   // which the host hands the app as its log channel even when they are files
   // (as under `bazel test`). BoringSSL may write to stderr.

@@ -135,9 +135,7 @@ std::vector<WriteOp> WriteOps() {
       {"open O_RDWR",
        [](const Fixture& f) { return CloseIfOpen(open(f.existing().c_str(), O_RDWR)); }},
       {"open O_RDONLY|O_TRUNC",
-       [](const Fixture& f) {
-         return CloseIfOpen(open(f.existing().c_str(), O_RDONLY | O_TRUNC));
-       },
+       [](const Fixture& f) { return CloseIfOpen(open(f.existing().c_str(), O_RDONLY | O_TRUNC)); },
        "EPERM", ""},  // Would truncate.
       {"open O_RDONLY|O_APPEND",
        [](const Fixture& f) {
@@ -148,17 +146,15 @@ std::vector<WriteOp> WriteOps() {
          return CloseIfOpen(open(f.fresh().c_str(), O_RDONLY | O_CREAT, 0644));
        }},
       {"open O_TMPFILE",
-       [](const Fixture& f) {
-         return CloseIfOpen(open(f.dir.c_str(), O_TMPFILE | O_RDWR, 0600));
-       }},
+       [](const Fixture& f) { return CloseIfOpen(open(f.dir.c_str(), O_TMPFILE | O_RDWR, 0600)); }},
       {"syscall open",
        [](const Fixture& f) {
          return CloseIfOpen(syscall(SYS_open, f.fresh().c_str(), O_WRONLY | O_CREAT, 0644));
        }},
       {"syscall openat",
        [](const Fixture& f) {
-         return CloseIfOpen(syscall(SYS_openat, AT_FDCWD, f.fresh().c_str(),
-                                    O_RDWR | O_CREAT | O_EXCL, 0644));
+         return CloseIfOpen(
+             syscall(SYS_openat, AT_FDCWD, f.fresh().c_str(), O_RDWR | O_CREAT | O_EXCL, 0644));
        }},
       {"openat2 (read-only)",
        [](const Fixture& f) {
@@ -169,8 +165,7 @@ std::vector<WriteOp> WriteOps() {
              syscall(kSysOpenat2, AT_FDCWD, f.existing().c_str(), &how, sizeof(how)));
        },
        "ENOSYS"},
-      {"creat",
-       [](const Fixture& f) { return CloseIfOpen(creat(f.fresh().c_str(), 0644)); }},
+      {"creat", [](const Fixture& f) { return CloseIfOpen(creat(f.fresh().c_str(), 0644)); }},
       {"fopen w", [](const Fixture& f) { return FopenOutcome(f.fresh(), "w"); }},
       {"fopen a", [](const Fixture& f) { return FopenOutcome(f.existing(), "a"); }},
       {"fopen r+", [](const Fixture& f) { return FopenOutcome(f.existing(), "r+"); }},
@@ -188,8 +183,7 @@ std::vector<WriteOp> WriteOps() {
          return static_cast<long>(renameat2(AT_FDCWD, f.existing().c_str(), AT_FDCWD,
                                             f.fresh().c_str(), RENAME_NOREPLACE));
        }},
-      {"unlink",
-       [](const Fixture& f) { return static_cast<long>(unlink(f.existing().c_str())); }},
+      {"unlink", [](const Fixture& f) { return static_cast<long>(unlink(f.existing().c_str())); }},
       {"unlinkat",
        [](const Fixture& f) {
          return static_cast<long>(unlinkat(AT_FDCWD, f.existing().c_str(), 0));
@@ -199,8 +193,7 @@ std::vector<WriteOp> WriteOps() {
          return static_cast<long>(unlinkat(AT_FDCWD, f.subdir().c_str(), AT_REMOVEDIR));
        }},
       {"rmdir", [](const Fixture& f) { return static_cast<long>(rmdir(f.subdir().c_str())); }},
-      {"mkdir",
-       [](const Fixture& f) { return static_cast<long>(mkdir(f.fresh().c_str(), 0755)); }},
+      {"mkdir", [](const Fixture& f) { return static_cast<long>(mkdir(f.fresh().c_str(), 0755)); }},
       {"mkdirat",
        [](const Fixture& f) {
          return static_cast<long>(mkdirat(AT_FDCWD, f.fresh().c_str(), 0755));
@@ -208,9 +201,7 @@ std::vector<WriteOp> WriteOps() {
       {"mkfifo",
        [](const Fixture& f) { return static_cast<long>(mkfifo(f.fresh().c_str(), 0600)); }},
       {"syscall mknod",
-       [](const Fixture& f) {
-         return syscall(SYS_mknod, f.fresh().c_str(), S_IFREG | 0600, 0);
-       }},
+       [](const Fixture& f) { return syscall(SYS_mknod, f.fresh().c_str(), S_IFREG | 0600, 0); }},
       {"link",
        [](const Fixture& f) {
          return static_cast<long>(link(f.existing().c_str(), f.fresh().c_str()));
@@ -271,14 +262,12 @@ std::vector<WriteOp> WriteOps() {
        }},
       {"fchown (read-only fd)",
        [](const Fixture& f) {
-         return WithReadFd(f, [](int fd) {
-           return static_cast<long>(fchown(fd, getuid(), getgid()));
-         });
+         return WithReadFd(
+             f, [](int fd) { return static_cast<long>(fchown(fd, getuid(), getgid())); });
        }},
       {"fchownat",
        [](const Fixture& f) {
-         return static_cast<long>(
-             fchownat(AT_FDCWD, f.existing().c_str(), getuid(), getgid(), 0));
+         return static_cast<long>(fchownat(AT_FDCWD, f.existing().c_str(), getuid(), getgid(), 0));
        }},
       {"utimensat",
        [](const Fixture& f) {
@@ -300,8 +289,7 @@ std::vector<WriteOp> WriteOps() {
          return static_cast<long>(removexattr(f.existing().c_str(), "user.x"));
        },
        "EPERM", ""},
-      {"memfd_create",
-       [](const Fixture&) { return CloseIfOpen(memfd_create("nowrite", 0)); }},
+      {"memfd_create", [](const Fixture&) { return CloseIfOpen(memfd_create("nowrite", 0)); }},
       {"io_uring_setup",
        [](const Fixture&) {
          char params[120] = {};
@@ -322,21 +310,18 @@ std::vector<WriteOp> WriteOps() {
       // the filter they would fail harmlessly (they never run unfiltered here).
       {"mount",
        [](const Fixture& f) {
-         return static_cast<long>(
-             mount("none", f.fresh().c_str(), "tmpfs", 0, nullptr));
+         return static_cast<long>(mount("none", f.fresh().c_str(), "tmpfs", 0, nullptr));
        },
        "EPERM", ""},
-      {"umount2",
-       [](const Fixture& f) { return static_cast<long>(umount2(f.fresh().c_str(), 0)); },
+      {"umount2", [](const Fixture& f) { return static_cast<long>(umount2(f.fresh().c_str(), 0)); },
        "EPERM", ""},
       {"pivot_root",
        [](const Fixture& f) {
          return syscall(SYS_pivot_root, f.fresh().c_str(), f.fresh().c_str());
        },
        "EPERM", ""},
-      {"acct",
-       [](const Fixture& f) { return static_cast<long>(acct(f.fresh().c_str())); },
-       "EPERM", ""},
+      {"acct", [](const Fixture& f) { return static_cast<long>(acct(f.fresh().c_str())); }, "EPERM",
+       ""},
   };
 }
 
@@ -366,15 +351,53 @@ ChildResult RunOps(const std::string& parent, bool sandboxed) {
 
 TEST(NoWriteSandboxTest, DeniedSyscallsNameEveryFamily) {
   std::vector<std::string> denied = DeniedSyscalls();
-  for (const char* name :
-       {"open (write flags)", "openat (write flags)", "open_by_handle_at (write flags)",
-        "openat2 (ENOSYS)", "creat", "rename", "renameat", "renameat2", "unlink",
-        "unlinkat", "rmdir", "mkdir", "mkdirat", "mknod", "mknodat", "link", "linkat",
-        "symlink", "symlinkat", "truncate", "ftruncate", "fallocate", "chmod", "fchmod",
-        "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "utime",
-        "utimes", "utimensat", "futimesat", "setxattr", "lsetxattr", "fsetxattr",
-        "removexattr", "lremovexattr", "fremovexattr", "mount", "umount2", "pivot_root",
-        "memfd_create", "io_uring_setup", "name_to_handle_at", "copy_file_range"}) {
+  for (const char* name : {"open (write flags)",
+                           "openat (write flags)",
+                           "open_by_handle_at (write flags)",
+                           "openat2 (ENOSYS)",
+                           "creat",
+                           "rename",
+                           "renameat",
+                           "renameat2",
+                           "unlink",
+                           "unlinkat",
+                           "rmdir",
+                           "mkdir",
+                           "mkdirat",
+                           "mknod",
+                           "mknodat",
+                           "link",
+                           "linkat",
+                           "symlink",
+                           "symlinkat",
+                           "truncate",
+                           "ftruncate",
+                           "fallocate",
+                           "chmod",
+                           "fchmod",
+                           "fchmodat",
+                           "fchmodat2",
+                           "chown",
+                           "fchown",
+                           "lchown",
+                           "fchownat",
+                           "utime",
+                           "utimes",
+                           "utimensat",
+                           "futimesat",
+                           "setxattr",
+                           "lsetxattr",
+                           "fsetxattr",
+                           "removexattr",
+                           "lremovexattr",
+                           "fremovexattr",
+                           "mount",
+                           "umount2",
+                           "pivot_root",
+                           "memfd_create",
+                           "io_uring_setup",
+                           "name_to_handle_at",
+                           "copy_file_range"}) {
     EXPECT_THAT(denied, Contains(name));
   }
 }
@@ -430,8 +453,8 @@ TEST(NoWriteSandboxTest, KeepsReadsSocketsStderrAndEntropy) {
     out.Report("pipe", piped ? "ok" : Outcome(-1));
 
     int sp[2];
-    bool paired = socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0 &&
-                  send(sp[0], "xy", 2, 0) == 2 && recv(sp[1], rnd, 2, 0) == 2;
+    bool paired = socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0 && send(sp[0], "xy", 2, 0) == 2 &&
+                  recv(sp[1], rnd, 2, 0) == 2;
     out.Report("socketpair", paired ? "ok" : Outcome(-1));
 
     // A TCP round trip on loopback: socket, bind, listen, connect, accept.
@@ -456,9 +479,9 @@ TEST(NoWriteSandboxTest, KeepsReadsSocketsStderrAndEntropy) {
   ASSERT_THAT(r.status, IsOk());
   EXPECT_EQ(r.Get("install"), "OK");
   EXPECT_EQ(r.Get("read"), kOriginal);
-  for (const char* key : {"open O_RDONLY|O_CLOEXEC|O_NOFOLLOW", "open O_PATH", "stat",
-                          "getrandom", "urandom", "/dev/null O_RDONLY", "stderr", "pipe",
-                          "socketpair", "mmap"}) {
+  for (const char* key :
+       {"open O_RDONLY|O_CLOEXEC|O_NOFOLLOW", "open O_PATH", "stat", "getrandom", "urandom",
+        "/dev/null O_RDONLY", "stderr", "pipe", "socketpair", "mmap"}) {
     EXPECT_EQ(r.Get(key), "ok") << key;
   }
   EXPECT_EQ(r.Get("listdir"), "2");
@@ -579,8 +602,9 @@ TEST(NoWriteSandboxTest, RejectsInheritedWritableFilesByDefault) {
     out.Report("code", absl::StatusCodeToString(st.code()));
     out.Report("message", st.message());
     out.Report("installed", NoWriteSandboxInstalled() ? "yes" : "no");
-    out.Report("seccomp", ReadFile("/proc/self/status").find("Seccomp:\t0") !=
-                                  std::string::npos ? "off" : "on");
+    out.Report("seccomp", ReadFile("/proc/self/status").find("Seccomp:\t0") != std::string::npos
+                              ? "off"
+                              : "on");
   });
   ASSERT_THAT(r.status, IsOk());
   EXPECT_EQ(r.Get("code"), "FAILED_PRECONDITION");
@@ -615,8 +639,8 @@ TEST(NoWriteSandboxTest, AllowedInheritedFdsStayWritable) {
     int fd = OpenLog(dir + "/host.log");
     int fd2 = OpenLog(dir + "/exempt.log");
     out.ReportStatus("install", InstallNoWriteSandbox({.allowed_writable_fds = {2, fd2}}));
-    out.ReportStatus("install kAllow", InstallNoWriteSandbox(
-                                           {.inherited_writable_files = InheritedWritableFiles::kAllow}));
+    out.ReportStatus("install kAllow", InstallNoWriteSandbox({.inherited_writable_files =
+                                                                  InheritedWritableFiles::kAllow}));
     out.Report("write", Outcome(write(fd, "log\n", 4)));
     out.Report("ftruncate", Outcome(ftruncate(fd, 0)));
     out.Report("create", Outcome(CloseIfOpen(OpenLog(dir + "/new.log"))));
@@ -633,10 +657,12 @@ TEST(NoWriteSandboxTest, AllowedInheritedFdsStayWritable) {
 }
 
 TEST(ForkedChildTest, ReportsTimeoutsAndCrashes) {
-  ChildResult slow = RunInForkedChild([](ChildReporter& out) {
-    out.Report("started", "yes\nmultiline\\");
-    pause();
-  }, absl::Milliseconds(200));
+  ChildResult slow = RunInForkedChild(
+      [](ChildReporter& out) {
+        out.Report("started", "yes\nmultiline\\");
+        pause();
+      },
+      absl::Milliseconds(200));
   EXPECT_THAT(slow.status, StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(slow.Get("started"), "yes\nmultiline\\");
   ChildResult crash = RunInForkedChild([](ChildReporter&) { raise(SIGKILL); });
