@@ -116,16 +116,7 @@ ClientOutcome RunClient(const std::shared_ptr<ssl::SSLContext>& ctx, int port,
   absl::StatusOr<ssl::PyValue> peer = (*s)->getpeercert();
   if (peer.ok()) out.server_cn = SubjectCommonName(*peer);
   out.status = (*s)->sendall(absl::StrCat(kPayload, "\n"));
-  while (out.status.ok() && out.reply.find('\n') == std::string::npos) {
-    absl::StatusOr<std::string> r = (*s)->recv(4096);
-    if (!r.ok()) {
-      out.status = r.status();
-    } else if (r->empty()) {
-      out.status = absl::DataLossError("EOF before the echo");
-    } else {
-      out.reply += *r;
-    }
-  }
+  if (out.status.ok()) out.status = ReadLine(**s, &out.reply);
   return out;
 }
 
@@ -200,7 +191,7 @@ TEST_P(ClientInteropTest, HandshakeAndEchoBothWays) {
 std::string SuccessName(const ::testing::TestParamInfo<SuccessParam>& info) {
   const auto [peer, version, key, mutual] = info.param;
   return absl::StrCat(PeerName(peer),
-                      version == ssl::TLSVersion::TLSv1_3 ? "_TLS13_" : "_TLS12_",
+                      "_", VersionTag(version), "_",
                       sslshim::testing::KeyTypeName(key),
                       mutual ? "_Mutual" : "_OneWay");
 }
@@ -216,22 +207,6 @@ INSTANTIATE_TEST_SUITE_P(
 
 // ----------------------------------------------------------------------------
 // Failing cases: what goes wrong, and what each side must report.
-
-enum class Presented { kNone, kGood, kUntrusted, kExpired };
-
-const Identity* Pick(const InteropPki& pki, Presented p, bool server) {
-  switch (p) {
-    case Presented::kNone:
-      return nullptr;
-    case Presented::kGood:
-      return server ? &pki.server : &pki.client;
-    case Presented::kUntrusted:
-      return server ? &pki.untrusted_server : &pki.untrusted_client;
-    case Presented::kExpired:
-      return server ? &pki.expired_server : &pki.expired_client;
-  }
-  return nullptr;
-}
 
 struct FailureCase {
   const char* name;
@@ -320,7 +295,7 @@ TEST_P(ClientInteropFailureTest, BothSidesReportTheError) {
 std::string FailureName(const ::testing::TestParamInfo<FailureParam>& info) {
   const auto& [peer, version, c] = info.param;
   return absl::StrCat(PeerName(peer),
-                      version == ssl::TLSVersion::TLSv1_3 ? "_TLS13_" : "_TLS12_",
+                      "_", VersionTag(version), "_",
                       c.name);
 }
 

@@ -151,6 +151,34 @@ std::string VersionName(shim::TLSVersion version) {
   return version == shim::TLSVersion::TLSv1_3 ? "TLSv1.3" : "TLSv1.2";
 }
 
+std::string VersionTag(shim::TLSVersion version) {
+  return version == shim::TLSVersion::TLSv1_3 ? "TLS13" : "TLS12";
+}
+
+const Identity* Pick(const InteropPki& pki, Presented p, bool server) {
+  switch (p) {
+    case Presented::kNone:
+      return nullptr;
+    case Presented::kGood:
+      return server ? &pki.server : &pki.client;
+    case Presented::kUntrusted:
+      return server ? &pki.untrusted_server : &pki.untrusted_client;
+    case Presented::kExpired:
+      return server ? &pki.expired_server : &pki.expired_client;
+  }
+  return nullptr;
+}
+
+absl::Status ReadLine(shim::SSLSocket& s, std::string* line) {
+  while (line->find('\n') == std::string::npos) {
+    absl::StatusOr<std::string> r = s.recv(4096);
+    if (!r.ok()) return r.status();
+    if (r->empty()) return absl::DataLossError("EOF before a newline");
+    *line += *r;
+  }
+  return absl::OkStatus();
+}
+
 std::string TestTmpDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
   return dir != nullptr && *dir != '\0' ? dir : "/tmp";

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "shim/ssl.h"
@@ -56,6 +57,20 @@ const InteropPki& GetPki(sslshim::testing::KeyType key);
 
 // VersionName: "TLSv1.2" / "TLSv1.3" (what version() and peers print).
 std::string VersionName(shim::TLSVersion version);
+
+// VersionTag: "TLS12" / "TLS13" (for test names).
+std::string VersionTag(shim::TLSVersion version);
+
+// Presented says which certificate a side shows in a failing case.
+enum class Presented { kNone, kGood, kUntrusted, kExpired };
+
+// Pick returns the server's (`server`) or client's identity for `p`, or
+// nullptr for kNone.
+const Identity* Pick(const InteropPki& pki, Presented p, bool server);
+
+// ReadLine reads from `s` until `line` ends with a newline. Errors: the
+// socket's, or DataLoss at EOF before the newline.
+absl::Status ReadLine(shim::SSLSocket& s, std::string* line);
 
 // TestTmpDir is $TEST_TMPDIR (or /tmp).
 std::string TestTmpDir();

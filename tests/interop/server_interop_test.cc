@@ -135,16 +135,7 @@ ServerOutcome ServeOne(const sslshim::testing::Listener& listener,
   out.version = (*s)->version().value_or("");
   absl::StatusOr<ssl::PyValue> peer = (*s)->getpeercert();
   if (peer.ok()) out.peer_cert = *peer;
-  while (out.status.ok() && out.line.find('\n') == std::string::npos) {
-    absl::StatusOr<std::string> r = (*s)->recv(4096);
-    if (!r.ok()) {
-      out.status = r.status();
-    } else if (r->empty()) {
-      out.status = absl::DataLossError("EOF before a line");
-    } else {
-      out.line += *r;
-    }
-  }
+  out.status = ReadLine(**s, &out.line);
   if (!out.status.ok()) return out;
   out.status = (*s)->sendall("echo:" + out.line);
   // Let the client read the echo and close first, so that closing here
@@ -268,7 +259,7 @@ TEST_P(ServerInteropTest, HandshakeAndEchoBothWays) {
 std::string SuccessName(const ::testing::TestParamInfo<SuccessParam>& info) {
   const auto [peer, version, key, mutual] = info.param;
   return absl::StrCat(PeerName(peer),
-                      version == ssl::TLSVersion::TLSv1_3 ? "_TLS13_" : "_TLS12_",
+                      "_", VersionTag(version), "_",
                       sslshim::testing::KeyTypeName(key),
                       mutual ? "_Mutual" : "_OneWay");
 }
@@ -285,8 +276,6 @@ INSTANTIATE_TEST_SUITE_P(
 
 // ----------------------------------------------------------------------------
 // Failing cases.
-
-enum class Presented { kNone, kGood, kUntrusted, kExpired };
 
 struct FailureCase {
   const char* name;
@@ -370,20 +359,6 @@ std::string PeerExpectedOutput(PeerClient peer, ssl::TLSVersion version,
   return says;
 }
 
-const Identity* Pick(const InteropPki& pki, Presented p, bool server) {
-  switch (p) {
-    case Presented::kNone:
-      return nullptr;
-    case Presented::kGood:
-      return server ? &pki.server : &pki.client;
-    case Presented::kUntrusted:
-      return server ? &pki.untrusted_server : &pki.untrusted_client;
-    case Presented::kExpired:
-      return server ? &pki.expired_server : &pki.expired_client;
-  }
-  return nullptr;
-}
-
 using FailureParam = std::tuple<PeerClient, ssl::TLSVersion, FailureCase>;
 
 class ServerInteropFailureTest : public ::testing::TestWithParam<FailureParam> {};
@@ -426,7 +401,7 @@ TEST_P(ServerInteropFailureTest, BothSidesReportTheError) {
 std::string FailureName(const ::testing::TestParamInfo<FailureParam>& info) {
   const auto& [peer, version, c] = info.param;
   return absl::StrCat(PeerName(peer),
-                      version == ssl::TLSVersion::TLSv1_3 ? "_TLS13_" : "_TLS12_",
+                      "_", VersionTag(version), "_",
                       c.name);
 }
 
