@@ -210,6 +210,7 @@ absl::Status LmdbStore::RunWrite(
     const std::function<absl::Status(MDB_txn*)>& body) {
   while (true) {
     std::shared_lock<std::shared_mutex> lock(resize_mu_);
+    const size_t seen = map_size_;
     MDB_txn* txn;
     int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
     absl::Status s;
@@ -230,6 +231,7 @@ absl::Status LmdbStore::RunWrite(
     if (!IsMapFull(s)) return s;
     lock.unlock();
     std::unique_lock<std::shared_mutex> excl(resize_mu_);
+    if (map_size_ != seen) continue;  // Another thread grew it meanwhile.
     MDB_envinfo info;
     mdb_env_set_mapsize(env_, 0);
     mdb_env_info(env_, &info);

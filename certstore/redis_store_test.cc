@@ -3,6 +3,9 @@
 #include <hiredis/hiredis.h>
 #include <signal.h>
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "certstore/store_conformance.h"
@@ -128,6 +131,36 @@ TEST(RedisOutageTest, HungServerHitsTheCommandTimeout) {
                           HasSubstr(absl::StrCat("127.0.0.1:", server->port()))));
   EXPECT_LT(took, absl::Seconds(2));
   EXPECT_THAT(store->Get(P({"A", 1})), IsOk());  // Reconnects by itself.
+}
+
+TEST(RedisCasTest, WritersOnSeparateConnectionsExactlyOneWins) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  constexpr int kClients = 6;
+  std::vector<std::unique_ptr<RedisStore>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_OK_AND_ASSIGN(auto c, RedisStore::Create({.port = server->port()}));
+    clients.push_back(std::move(c));
+  }
+  KeyPath p = P({"Race", "x"});
+  ASSERT_OK(clients[0]->Put(p, "start", kMustNotExist).status());
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_OK_AND_ASSIGN(StoreEntry before, clients[0]->Get(p));
+    std::atomic<int> wins{0}, conflicts{0}, ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kClients; ++t) {
+      threads.emplace_back([&, t] {
+        ready.fetch_add(1);
+        while (ready.load() < kClients) std::this_thread::yield();
+        absl::StatusOr<uint64_t> g =
+            clients[t]->Put(p, absl::StrCat("client ", t), before.generation);
+        (g.ok() ? wins : conflicts).fetch_add(
+            g.ok() || absl::IsAborted(g.status()) ? 1 : 0);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(wins.load(), 1);
+    EXPECT_EQ(conflicts.load(), kClients - 1);
+  }
 }
 
 TEST(RedisAuthTest, PasswordRequiredAndChecked) {
