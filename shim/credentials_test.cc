@@ -217,12 +217,6 @@ TEST_P(PrivateKeyTest, Pkcs8Pem) { ExpectKey(server().KeyPem(), Password::None()
 
 TEST_P(PrivateKeyTest, Pkcs8Der) { ExpectKey(server().KeyDer(), Password::None()); }
 
-TEST_P(PrivateKeyTest, TraditionalPemAndDer) {
-  if (!HasTraditionalForm(GetParam())) GTEST_SKIP() << "Ed25519 has no traditional form";
-  ExpectKey(server().KeyPemTraditional(), Password::None());
-  ExpectKey(server().KeyDerTraditional(), Password::None());
-}
-
 TEST_P(PrivateKeyTest, EncryptedPkcs8PemWithString) {
   std::string pem = server().KeyPemEncrypted(std::string(kPassword));
   EXPECT_TRUE(IsEncryptedPrivateKey(pem));
@@ -240,8 +234,16 @@ TEST_P(PrivateKeyTest, EncryptedPkcs8DerWithCallback) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST_P(PrivateKeyTest, LegacyEncryptedPem) {
-  if (!HasTraditionalForm(GetParam())) GTEST_SKIP() << "Ed25519 has no traditional form";
+// Traditional (RSAPrivateKey / ECPrivateKey) forms exist for RSA and EC keys
+// only; Ed25519 has PKCS#8 alone.
+class TraditionalKeyTest : public PrivateKeyTest {};
+
+TEST_P(TraditionalKeyTest, TraditionalPemAndDer) {
+  ExpectKey(server().KeyPemTraditional(), Password::None());
+  ExpectKey(server().KeyDerTraditional(), Password::None());
+}
+
+TEST_P(TraditionalKeyTest, LegacyEncryptedPem) {
   std::string pem = server().KeyPemTraditionalEncrypted(std::string(kPassword));
   EXPECT_TRUE(IsEncryptedPrivateKey(pem));
   ExpectKey(pem, Password::Of(std::string(kPassword)));
@@ -327,6 +329,10 @@ TEST_P(PrivateKeyTest, PemTruncation) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKeyTypes, PrivateKeyTest, ::testing::ValuesIn(kAllKeyTypes),
+                         ParamName);
+INSTANTIATE_TEST_SUITE_P(RsaAndEc, TraditionalKeyTest,
+                         ::testing::Values(KeyType::kP256, KeyType::kP384,
+                                           KeyType::kRsa2048),
                          ParamName);
 
 TEST(PrivateKeyErrors, NoKey) {

@@ -92,7 +92,8 @@ SSLSocket::SSLSocket(std::shared_ptr<SSLContext> context,
       fd_(fd),
       server_side_(options.server_side),
       suppress_ragged_eofs_(options.suppress_ragged_eofs),
-      server_hostname_(options.server_hostname) {
+      server_hostname_(options.server_hostname),
+      peer_name_(PeerName(fd)) {
   SSL_set_app_data(ssl_.get(), this);
 }
 
@@ -125,7 +126,7 @@ absl::Status SSLSocket::WaitFor(Op op, bool want_write, absl::Time deadline) {
                        absl::StatusCode::kDeadlineExceeded,
                        absl::StrCat("The ", OpName(static_cast<int>(op)),
                                     " operation timed out (peer ",
-                                    PeerName(fd_), ")"));
+                                    peer_name_, ")"));
     }
     pollfd pfd{fd_, static_cast<short>(want_write ? POLLOUT : POLLIN), 0};
     int64_t ms = absl::ToInt64Milliseconds(left) + 1;
@@ -144,7 +145,7 @@ absl::Status SSLSocket::MapError(Op op, int ret, int saved_errno) {
   const std::string where =
       absl::StrCat("TLS ", OpName(static_cast<int>(op)), " (",
                    server_side_ ? "server side" : "client side", ", peer ",
-                   PeerName(fd_), ")");
+                   peer_name_, ")");
   switch (err) {
     case SSL_ERROR_WANT_READ:
       ERR_clear_error();

@@ -156,6 +156,9 @@ class SSLSocket {
   bool server_side_;
   bool suppress_ragged_eofs_;
   std::string server_hostname_;
+  // The peer's address, recorded at wrap time: after a reset getpeername(2)
+  // fails, and errors must still say who the peer was.
+  std::string peer_name_;
   absl::optional<absl::Duration> timeout_;
   bool handshake_done_ = false;
   bool started_ = false;  // do_handshake was called (session_stats).

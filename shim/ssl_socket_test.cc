@@ -35,6 +35,7 @@ using ::sslshim::testing::Issued;
 using ::sslshim::testing::KeyType;
 using ::sslshim::testing::TestPki;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using test::PingExpectEcho;
 using test::RunTls;
 using test::TlsRun;
@@ -486,6 +487,27 @@ TEST_F(SslSocketTest, PeerVanishingMidHandshakeIsEofError) {
         << client.status();
   }
   EXPECT_EQ(sslshim::testing::OpenFdCount(), before);
+}
+
+// A client that sends a fragment and resets the connection: the server's
+// error still names the peer (recorded at wrap time, since getpeername fails
+// after a reset).
+TEST_F(SslSocketTest, ErrorAfterPeerResetNamesThePeer) {
+  ASSERT_OK_AND_ASSIGN(sslshim::testing::TcpPair pair, sslshim::testing::MakeTcpPair());
+  auto ctx = test::ServerContext(pki());
+  ASSERT_OK_AND_ASSIGN(auto s, ctx->wrap_socket(pair.server,
+                                                {.server_side = true,
+                                                 .do_handshake_on_connect = false}));
+  ASSERT_EQ(::write(pair.client, "\x16\x03\x01\x00\x05hello", 10), 10);
+  linger l{1, 0};
+  setsockopt(pair.client, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+  ::close(pair.client);
+  absl::SleepFor(absl::Milliseconds(50));
+  ASSERT_OK(s->settimeout(absl::Seconds(5)));
+  absl::Status st = s->do_handshake();
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(std::string(st.message()), Not(HasSubstr("unknown peer")));
+  EXPECT_THAT(std::string(st.message()), HasSubstr("peer 127.0.0.1:"));
 }
 
 // A "server" that answers the ClientHello with garbage.

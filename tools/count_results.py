@@ -10,7 +10,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 
-def main(testlogs):
+def main(testlogs, bazel_failed):
     passed = failed = skipped = 0
     targets = 0
     for root, _, files in os.walk(testlogs):
@@ -38,6 +38,12 @@ def main(testlogs):
                 skipped += 1
             else:
                 passed += 1
+    if bazel_failed and failed == 0:
+        # Bazel failed (a target did not build, or a test timed out before
+        # writing XML): never let that read as a clean run.
+        print("bazel reported a failure not visible in test.xml (build error "
+              "or timeout)", file=sys.stderr)
+        failed = 1
     line = f"{passed} passed, {failed} failed"
     if skipped:
         line += f", {skipped} skipped"
@@ -46,4 +52,6 @@ def main(testlogs):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "bazel-testlogs"))
+    args = [a for a in sys.argv[1:] if a != "--bazel-failed"]
+    sys.exit(main(args[0] if args else "bazel-testlogs",
+                  "--bazel-failed" in sys.argv[1:]))

@@ -12,7 +12,10 @@ tools/install_deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 bazel test //... --test_output=errors --jobs="$(nproc)" "$@"
 bazel_rc=$?
 
-python3 tools/count_results.py "$(bazel info bazel-testlogs "$@" 2>/dev/null)"
+testlogs="$(bazel info bazel-testlogs "$@" 2>/dev/null)"
+flags=()
+[[ $bazel_rc -ne 0 ]] && flags+=(--bazel-failed)
+python3 tools/count_results.py "$testlogs" "${flags[@]}"
 count_rc=$?
 if [[ $bazel_rc -ne 0 || $count_rc -ne 0 ]]; then
   exit 1
