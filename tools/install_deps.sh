@@ -9,6 +9,7 @@ PACKAGES=(
   # Libraries (see shared/TOOLCHAIN.md).
   android-libboringssl-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   liblmdb-dev libhiredis-dev libseccomp-dev libyaml-cpp-dev nlohmann-json3-dev
+  libhttp-parser-dev
   # Real peers for interop and integration tests.
   android-boringssl openssl curl redis-server python3 python3-requests
   ca-certificates valgrind
