@@ -351,7 +351,7 @@ absl::StatusOr<ListPage> LmdbStore::List(const KeyPath& prefix, size_t limit,
   absl::Status s = CheckListArgs(prefix, limit, cursor);
   if (!s.ok()) return s;
   KeyRange range = DescendantRange(prefix);
-  ListPage page;
+  ListPageBuilder page(limit, Describe());
   s = RunRead([&](MDB_txn* txn) -> absl::Status {
     MDB_cursor* cur;
     int rc = mdb_cursor_open(txn, records_, &cur);
@@ -363,28 +363,16 @@ absl::StatusOr<ListPage> LmdbStore::List(const KeyPath& prefix, size_t limit,
     if (rc == 0 && !cursor.empty() && View(k) == cursor) {
       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
-    absl::Status st;
     for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-      absl::string_view key = View(k);
-      if (!range.end.empty() && key >= range.end) break;
-      if (page.paths.size() == limit) {
-        page.next_cursor = page.paths.back().ToString();
-        break;
-      }
-      absl::StatusOr<KeyPath> p = ParseStoredPath(key, Describe());
-      if (!p.ok()) {
-        st = p.status();
-        break;
-      }
-      page.paths.push_back(*std::move(p));
+      if (!range.end.empty() && View(k) >= range.end) break;
+      if (!page.Add(View(k))) break;
     }
     mdb_cursor_close(cur);
-    if (!st.ok()) return st;
     if (rc != 0 && rc != MDB_NOTFOUND) return Error("list", rc);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  return page;
+  return std::move(page).Finish();
 }
 
 absl::StatusOr<std::unique_ptr<Watcher>> LmdbStore::Watch(

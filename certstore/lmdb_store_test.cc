@@ -30,7 +30,7 @@ std::string FreshDir(absl::string_view name) {
   return dir;
 }
 
-class LmdbBackend : public StoreBackend {
+class LmdbBackend : public OwnedStoreBackend<LmdbStore> {
  public:
   absl::Status Open() {
     absl::StatusOr<std::unique_ptr<LmdbStore>> s =
@@ -39,26 +39,11 @@ class LmdbBackend : public StoreBackend {
     store_ = *std::move(s);
     return absl::OkStatus();
   }
-  Store* store() override { return store_.get(); }
-  absl::Status RawWrite(const KeyPath& path, absl::string_view value) override {
-    return store_->RawWrite(path, value);
-  }
-
- private:
-  std::unique_ptr<LmdbStore> store_;
 };
 
-INSTANTIATE_TEST_SUITE_P(
-    Lmdb, StoreConformanceTest,
-    ::testing::Values(BackendFactory{
-        "lmdb",
-        []() -> absl::StatusOr<std::unique_ptr<StoreBackend>> {
-          auto b = std::make_unique<LmdbBackend>();
-          absl::Status s = b->Open();
-          if (!s.ok()) return s;
-          return std::unique_ptr<StoreBackend>(std::move(b));
-        }}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Lmdb, StoreConformanceTest,
+                         ::testing::Values(FactoryFor<LmdbBackend>("lmdb")),
+                         [](const auto& info) { return info.param.name; });
 
 KeyPath P(std::initializer_list<KeyPath::Arg> args) { return *KeyPath::Of(args); }
 

@@ -70,18 +70,12 @@ absl::StatusOr<ListPage> MemoryStore::List(const KeyPath& prefix, size_t limit,
   std::lock_guard<std::mutex> lock(mu_);
   auto it = cursor.empty() ? records_.lower_bound(range.begin)
                            : records_.upper_bound(std::string(cursor));
-  ListPage page;
+  ListPageBuilder page(limit, Describe());
   for (; it != records_.end(); ++it) {
     if (!range.end.empty() && it->first >= range.end) break;
-    if (page.paths.size() == limit) {
-      page.next_cursor = page.paths.back().ToString();
-      break;
-    }
-    absl::StatusOr<KeyPath> p = ParseStoredPath(it->first, Describe());
-    if (!p.ok()) return p.status();
-    page.paths.push_back(*std::move(p));
+    if (!page.Add(it->first)) break;
   }
-  return page;
+  return std::move(page).Finish();
 }
 
 absl::StatusOr<std::unique_ptr<Watcher>> MemoryStore::Watch(
@@ -92,11 +86,13 @@ absl::StatusOr<std::unique_ptr<Watcher>> MemoryStore::Watch(
   return std::unique_ptr<Watcher>(new MemoryWatcher(queue));
 }
 
-void MemoryStore::RawWrite(const KeyPath& path, std::string value) {
+absl::Status MemoryStore::RawWrite(const KeyPath& path,
+                                   absl::string_view value) {
   std::lock_guard<std::mutex> lock(mu_);
   StoreEntry& e = records_[path.ToString()];
-  e.value = std::move(value);
+  e.value = std::string(value);
   if (e.generation == 0) e.generation = 1;
+  return absl::OkStatus();
 }
 
 void MemoryStore::Notify(const WatchEvent& event) {

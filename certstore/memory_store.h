@@ -38,7 +38,7 @@ class MemoryStore : public Store {
 
   // Test hook: RawWrite() overwrites a stored value without validation or
   // generation change (e.g. to simulate corrupt bytes).
-  void RawWrite(const KeyPath& path, std::string value);
+  absl::Status RawWrite(const KeyPath& path, absl::string_view value);
 
  private:
   MemoryStore() = default;

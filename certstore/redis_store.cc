@@ -381,19 +381,12 @@ absl::StatusOr<ListPage> RedisStore::List(const KeyPath& prefix, size_t limit,
   }
   if (!r.ok()) return r.status();
   const redisReply* rep = r->get();
-  ListPage page;
+  ListPageBuilder page(limit, Describe());
   for (size_t i = 0; i < rep->elements; ++i) {
-    if (page.paths.size() == limit) {
-      page.next_cursor = page.paths.back().ToString();
-      break;
-    }
     const redisReply* m = rep->element[i];
-    absl::StatusOr<KeyPath> p =
-        ParseStoredPath(absl::string_view(m->str, m->len), Describe());
-    if (!p.ok()) return p.status();
-    page.paths.push_back(*std::move(p));
+    if (!page.Add(absl::string_view(m->str, m->len))) break;
   }
-  return page;
+  return std::move(page).Finish();
 }
 
 absl::StatusOr<std::unique_ptr<Watcher>> RedisStore::Watch(

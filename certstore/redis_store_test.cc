@@ -3,9 +3,6 @@
 #include <hiredis/hiredis.h>
 #include <signal.h>
 
-#include <atomic>
-#include <thread>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "certstore/store_conformance.h"
@@ -22,7 +19,7 @@ using ::sslshim::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class RedisBackend : public StoreBackend {
+class RedisBackend : public OwnedStoreBackend<RedisStore> {
  public:
   absl::Status Open() {
     absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start();
@@ -34,27 +31,15 @@ class RedisBackend : public StoreBackend {
     store_ = *std::move(s);
     return absl::OkStatus();
   }
-  Store* store() override { return store_.get(); }
-  absl::Status RawWrite(const KeyPath& path, absl::string_view value) override {
-    return store_->RawWrite(path, value);
-  }
+  ~RedisBackend() override { store_.reset(); }  // Before the server stops.
 
  private:
   std::unique_ptr<RedisServer> server_;
-  std::unique_ptr<RedisStore> store_;
 };
 
-INSTANTIATE_TEST_SUITE_P(
-    Redis, StoreConformanceTest,
-    ::testing::Values(BackendFactory{
-        "redis",
-        []() -> absl::StatusOr<std::unique_ptr<StoreBackend>> {
-          auto b = std::make_unique<RedisBackend>();
-          absl::Status s = b->Open();
-          if (!s.ok()) return s;
-          return std::unique_ptr<StoreBackend>(std::move(b));
-        }}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Redis, StoreConformanceTest,
+                         ::testing::Values(FactoryFor<RedisBackend>("redis")),
+                         [](const auto& info) { return info.param.name; });
 
 KeyPath P(std::initializer_list<KeyPath::Arg> args) { return *KeyPath::Of(args); }
 
@@ -77,12 +62,16 @@ std::string Admin(int port, const std::vector<std::string>& args) {
   return out;
 }
 
+// A store with 300 ms connect and command timeouts.
+absl::StatusOr<std::unique_ptr<RedisStore>> ShortTimeoutStore(int port) {
+  return RedisStore::Create({.port = port,
+                             .connect_timeout = absl::Milliseconds(300),
+                             .command_timeout = absl::Milliseconds(300)});
+}
+
 TEST(RedisOutageTest, FailsFastNamingEndpointThenRecoversAfterRestart) {
   ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
-  ASSERT_OK_AND_ASSIGN(
-      auto store, RedisStore::Create({.port = server->port(),
-                                      .connect_timeout = absl::Milliseconds(300),
-                                      .command_timeout = absl::Milliseconds(300)}));
+  ASSERT_OK_AND_ASSIGN(auto store, ShortTimeoutStore(server->port()));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Watcher> watcher, store->Watch(P({"W", 1})));
   ASSERT_OK(store->Put(P({"A", 1}), "before", kAnyGeneration).status());
   const std::string endpoint = absl::StrCat("redis://127.0.0.1:", server->port(), "/0");
@@ -117,10 +106,7 @@ TEST(RedisOutageTest, FailsFastNamingEndpointThenRecoversAfterRestart) {
 
 TEST(RedisOutageTest, HungServerHitsTheCommandTimeout) {
   ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
-  ASSERT_OK_AND_ASSIGN(
-      auto store, RedisStore::Create({.port = server->port(),
-                                      .connect_timeout = absl::Milliseconds(300),
-                                      .command_timeout = absl::Milliseconds(300)}));
+  ASSERT_OK_AND_ASSIGN(auto store, ShortTimeoutStore(server->port()));
   ASSERT_OK(store->Put(P({"A", 1}), "v", kAnyGeneration).status());
   ASSERT_EQ(kill(server->pid(), SIGSTOP), 0);
   absl::Time start = absl::Now();
@@ -141,26 +127,9 @@ TEST(RedisCasTest, WritersOnSeparateConnectionsExactlyOneWins) {
     ASSERT_OK_AND_ASSIGN(auto c, RedisStore::Create({.port = server->port()}));
     clients.push_back(std::move(c));
   }
-  KeyPath p = P({"Race", "x"});
-  ASSERT_OK(clients[0]->Put(p, "start", kMustNotExist).status());
-  for (int round = 0; round < 20; ++round) {
-    ASSERT_OK_AND_ASSIGN(StoreEntry before, clients[0]->Get(p));
-    std::atomic<int> wins{0}, conflicts{0}, ready{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kClients; ++t) {
-      threads.emplace_back([&, t] {
-        ready.fetch_add(1);
-        while (ready.load() < kClients) std::this_thread::yield();
-        absl::StatusOr<uint64_t> g =
-            clients[t]->Put(p, absl::StrCat("client ", t), before.generation);
-        (g.ok() ? wins : conflicts).fetch_add(
-            g.ok() || absl::IsAborted(g.status()) ? 1 : 0);
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    EXPECT_EQ(wins.load(), 1);
-    EXPECT_EQ(conflicts.load(), kClients - 1);
-  }
+  std::vector<Store*> writers;
+  for (auto& c : clients) writers.push_back(c.get());
+  ExpectExactlyOneWriterWins(writers, P({"Race", "x"}), 20);
 }
 
 TEST(RedisAuthTest, PasswordRequiredAndChecked) {

@@ -40,6 +40,35 @@ std::vector<std::string> ListAll(Store* store, const KeyPath& prefix,
 
 }  // namespace
 
+void ExpectExactlyOneWriterWins(const std::vector<Store*>& writers,
+                                const KeyPath& path, int rounds) {
+  const int n = static_cast<int>(writers.size());
+  ASSERT_OK(writers[0]->Put(path, "start", kMustNotExist).status());
+  for (int round = 0; round < rounds; ++round) {
+    ASSERT_OK_AND_ASSIGN(StoreEntry before, writers[0]->Get(path));
+    std::atomic<int> wins{0}, conflicts{0}, ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < n; ++t) {
+      threads.emplace_back([&, t] {
+        ready.fetch_add(1);
+        while (ready.load() < n) std::this_thread::yield();
+        absl::StatusOr<uint64_t> g =
+            writers[t]->Put(path, absl::StrCat("writer ", t), before.generation);
+        if (g.ok()) {
+          wins.fetch_add(1);
+        } else if (absl::IsAborted(g.status())) {
+          conflicts.fetch_add(1);
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(wins.load(), 1) << "round " << round;
+    EXPECT_EQ(conflicts.load(), n - 1) << "round " << round;
+    ASSERT_OK_AND_ASSIGN(StoreEntry after, writers[0]->Get(path));
+    EXPECT_EQ(after.generation, before.generation + 1);
+  }
+}
+
 void StoreConformanceTest::SetUp() {
   absl::StatusOr<std::unique_ptr<StoreBackend>> b = GetParam().make();
   ASSERT_THAT(b, IsOk());
@@ -165,33 +194,8 @@ TEST_P(StoreConformanceTest, WatchSeesChangesUnderPrefix) {
 }
 
 TEST_P(StoreConformanceTest, ConcurrentWritersExactlyOneWins) {
-  constexpr int kThreads = 6;
-  constexpr int kRounds = 15;
-  KeyPath p = P({"Race", "x"});
-  ASSERT_OK(store()->Put(p, "start", kMustNotExist).status());
-  for (int round = 0; round < kRounds; ++round) {
-    ASSERT_OK_AND_ASSIGN(StoreEntry before, store()->Get(p));
-    std::atomic<int> wins{0}, conflicts{0}, ready{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        ready.fetch_add(1);
-        while (ready.load() < kThreads) std::this_thread::yield();
-        absl::StatusOr<uint64_t> g =
-            store()->Put(p, absl::StrCat("writer ", t), before.generation);
-        if (g.ok()) {
-          wins.fetch_add(1);
-        } else if (absl::IsAborted(g.status())) {
-          conflicts.fetch_add(1);
-        }
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    EXPECT_EQ(wins.load(), 1) << "round " << round;
-    EXPECT_EQ(conflicts.load(), kThreads - 1) << "round " << round;
-    ASSERT_OK_AND_ASSIGN(StoreEntry after, store()->Get(p));
-    EXPECT_EQ(after.generation, before.generation + 1);
-  }
+  ExpectExactlyOneWriterWins(std::vector<Store*>(6, store()), P({"Race", "x"}),
+                             15);
 }
 
 TEST_P(StoreConformanceTest, HundredThousandRecordsListedByPrefix) {

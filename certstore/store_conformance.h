@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "certstore/store.h"
@@ -33,11 +34,46 @@ class StoreBackend {
                                 absl::string_view value) = 0;
 };
 
+// OwnedStoreBackend is a StoreBackend owning an `S` that has
+// `absl::Status RawWrite(const KeyPath&, absl::string_view)`. Subclasses add
+// `absl::Status Open()` that sets store_.
+template <typename S>
+class OwnedStoreBackend : public StoreBackend {
+ public:
+  Store* store() override { return store_.get(); }
+  absl::Status RawWrite(const KeyPath& path, absl::string_view value) override {
+    return store_->RawWrite(path, value);
+  }
+
+ protected:
+  std::unique_ptr<S> store_;
+};
+
 // BackendFactory names a backend and makes fresh instances of it.
 struct BackendFactory {
   std::string name;
   std::function<absl::StatusOr<std::unique_ptr<StoreBackend>>()> make;
 };
+
+// FactoryFor() makes a BackendFactory for a backend type `B` with a default
+// constructor and `absl::Status Open()`.
+template <typename B>
+BackendFactory FactoryFor(std::string name) {
+  return BackendFactory{
+      std::move(name), []() -> absl::StatusOr<std::unique_ptr<StoreBackend>> {
+        auto b = std::make_unique<B>();
+        absl::Status s = b->Open();
+        if (!s.ok()) return s;
+        return std::unique_ptr<StoreBackend>(std::move(b));
+      }};
+}
+
+// ExpectExactlyOneWriterWins() creates `path`, then for `rounds` rounds lets
+// every writer (one thread each; the same Store may appear several times)
+// put with the generation they all read, and expects exactly one success
+// and ABORTED for all the others.
+void ExpectExactlyOneWriterWins(const std::vector<Store*>& writers,
+                                const KeyPath& path, int rounds);
 
 // StoreConformanceTest is the fixture; tests are in store_conformance.cc.
 class StoreConformanceTest : public ::testing::TestWithParam<BackendFactory> {

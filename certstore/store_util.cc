@@ -62,6 +62,25 @@ absl::StatusOr<KeyPath> ParseStoredPath(absl::string_view text,
   return p;
 }
 
+bool ListPageBuilder::Add(absl::string_view key) {
+  if (page_.paths.size() == limit_) {
+    page_.next_cursor = page_.paths.back().ToString();
+    return false;
+  }
+  absl::StatusOr<KeyPath> p = ParseStoredPath(key, store_);
+  if (!p.ok()) {
+    status_ = p.status();
+    return false;
+  }
+  page_.paths.push_back(*std::move(p));
+  return true;
+}
+
+absl::StatusOr<ListPage> ListPageBuilder::Finish() && {
+  if (!status_.ok()) return status_;
+  return std::move(page_);
+}
+
 void WatchQueue::Push(const WatchEvent& event) {
   if (event.type != WatchEvent::Type::kResync && !event.path.IsUnder(prefix_)) {
     return;

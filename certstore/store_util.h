@@ -48,6 +48,31 @@ absl::Status NotFoundError(const KeyPath& path, absl::string_view store);
 absl::StatusOr<KeyPath> ParseStoredPath(absl::string_view text,
                                         absl::string_view store);
 
+// ListPageBuilder fills a ListPage from canonical keys read in order:
+//
+//   ListPageBuilder page(limit, Describe());
+//   for (each key in range) if (!page.Add(key)) break;
+//   return page.Finish();
+class ListPageBuilder {
+ public:
+  ListPageBuilder(size_t limit, std::string store)
+      : limit_(limit), store_(std::move(store)) {}
+
+  // Add() appends `key`. Returns false when the caller should stop: the page
+  // was already full (next_cursor is then set) or `key` is not a canonical
+  // path (Finish() then returns DataLoss).
+  bool Add(absl::string_view key);
+
+  // Finish() returns the page or the first error.
+  absl::StatusOr<ListPage> Finish() &&;
+
+ private:
+  const size_t limit_;
+  const std::string store_;
+  ListPage page_;
+  absl::Status status_;
+};
+
 // WatchQueue is a thread-safe FIFO of WatchEvents for one in-process watcher.
 // Producers call Push(); the owning Watcher calls Pop().
 class WatchQueue {

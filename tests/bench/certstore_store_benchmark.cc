@@ -79,6 +79,19 @@ struct Pair {
   }
 };
 
+// Runs the benchmark loop over keys 0..kKeys-1, timing store_op(k) and
+// raw_op(k) back to back, and reports the counters.
+template <typename StoreOp, typename RawOp>
+void RunPaired(benchmark::State& state, StoreOp store_op, RawOp raw_op) {
+  Pair pair;
+  int i = 0;
+  for (auto _ : state) {
+    int k = i++ % kKeys;
+    pair.Step(state, [&] { store_op(k); }, [&] { raw_op(k); });
+  }
+  pair.Report(state);
+}
+
 void Check(bool ok, const char* what) {
   if (!ok) {
     fprintf(stderr, "benchmark setup failed: %s\n", what);
@@ -133,16 +146,9 @@ void BM_LmdbGet(benchmark::State& state) {
     Check((*store)->Put(PathFor(i), Value(i), kAnyGeneration).ok(), "seed");
     raw.Put(keys.back(), Value(i));
   }
-  Pair pair;
-  int i = 0;
-  for (auto _ : state) {
-    int k = i++ % kKeys;
-    pair.Step(
-        state,
-        [&] { benchmark::DoNotOptimize((*store)->Get(PathFor(k))); },
-        [&] { benchmark::DoNotOptimize(raw.Get(keys[k])); });
-  }
-  pair.Report(state);
+  RunPaired(
+      state, [&](int k) { benchmark::DoNotOptimize((*store)->Get(PathFor(k))); },
+      [&](int k) { benchmark::DoNotOptimize(raw.Get(keys[k])); });
 }
 BENCHMARK(BM_LmdbGet)->UseManualTime();
 
@@ -153,17 +159,13 @@ void BM_LmdbPut(benchmark::State& state) {
   RawLmdb raw(TempDir("lmdb_raw_put"), sync);
   std::vector<std::string> keys;
   for (int i = 0; i < kKeys; ++i) keys.push_back(PathFor(i).ToString());
-  Pair pair;
-  int i = 0;
   std::string value = Value(1);
-  for (auto _ : state) {
-    int k = i++ % kKeys;
-    pair.Step(
-        state,
-        [&] { Check((*store)->Put(PathFor(k), value, kAnyGeneration).ok(), "put"); },
-        [&] { raw.Put(keys[k], value); });
-  }
-  pair.Report(state);
+  RunPaired(
+      state,
+      [&](int k) {
+        Check((*store)->Put(PathFor(k), value, kAnyGeneration).ok(), "put");
+      },
+      [&](int k) { raw.Put(keys[k], value); });
 }
 BENCHMARK(BM_LmdbPut)->Arg(1)->Arg(0)->ArgName("sync")->UseManualTime();
 
@@ -210,15 +212,9 @@ void BM_RedisGet(benchmark::State& state) {
     Check(f.store->Put(PathFor(i), Value(i), kAnyGeneration).ok(), "seed");
     f.RawSet(keys.back(), Value(i));
   }
-  Pair pair;
-  int i = 0;
-  for (auto _ : state) {
-    int k = i++ % kKeys;
-    pair.Step(
-        state, [&] { benchmark::DoNotOptimize(f.store->Get(PathFor(k))); },
-        [&] { benchmark::DoNotOptimize(f.RawGet(keys[k])); });
-  }
-  pair.Report(state);
+  RunPaired(
+      state, [&](int k) { benchmark::DoNotOptimize(f.store->Get(PathFor(k))); },
+      [&](int k) { benchmark::DoNotOptimize(f.RawGet(keys[k])); });
 }
 BENCHMARK(BM_RedisGet)->UseManualTime();
 
@@ -226,17 +222,13 @@ void BM_RedisPut(benchmark::State& state) {
   RedisFixture f;
   std::vector<std::string> keys;
   for (int i = 0; i < kKeys; ++i) keys.push_back("raw/" + PathFor(i).ToString());
-  Pair pair;
-  int i = 0;
   std::string value = Value(1);
-  for (auto _ : state) {
-    int k = i++ % kKeys;
-    pair.Step(
-        state,
-        [&] { Check(f.store->Put(PathFor(k), value, kAnyGeneration).ok(), "put"); },
-        [&] { f.RawSet(keys[k], value); });
-  }
-  pair.Report(state);
+  RunPaired(
+      state,
+      [&](int k) {
+        Check(f.store->Put(PathFor(k), value, kAnyGeneration).ok(), "put");
+      },
+      [&](int k) { f.RawSet(keys[k], value); });
 }
 BENCHMARK(BM_RedisPut)->UseManualTime();
 
