@@ -514,3 +514,20 @@ PyValue DecodeCertificate(X509* cert) {
 }
 
 }  // namespace sslshim::shim
+
+namespace sslshim::shim {
+
+std::string SubjectCommonName(const PyValue& cert) {
+  const PyValue* subject = cert.Get("subject");
+  if (subject == nullptr) return "";
+  for (const PyValue& rdn : subject->items()) {
+    for (const PyValue& attr : rdn.items()) {
+      if (attr.items().size() == 2 && attr.items()[0].str() == "commonName") {
+        return attr.items()[1].str();
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace sslshim::shim

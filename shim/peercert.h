@@ -10,6 +10,8 @@
 #ifndef SSLSHIM_SHIM_PEERCERT_H_
 #define SSLSHIM_SHIM_PEERCERT_H_
 
+#include <string>
+
 #include "openssl/x509.h"
 #include "shim/py_value.h"
 
@@ -33,6 +35,11 @@ namespace sslshim::shim {
 //
 // Thread-safety: safe to call concurrently, also on the same `cert`.
 PyValue DecodeCertificate(X509* cert);
+
+// SubjectCommonName returns the first commonName of the subject of a
+// getpeercert() dictionary, or "" when there is none (or `cert` is not a
+// dictionary, e.g. None for a peer without a certificate).
+std::string SubjectCommonName(const PyValue& cert);
 
 }  // namespace sslshim::shim
 

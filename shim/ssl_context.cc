@@ -170,7 +170,8 @@ absl::Status SSLContext::ApplyVersionRange() {
   return absl::OkStatus();
 }
 
-absl::Status SSLContext::set_minimum_version(TLSVersion version) {
+absl::Status SSLContext::SetVersionBound(TLSVersion version,
+                                         TLSVersion* bound) {
   if (!IsKnownVersion(version)) {
     return BadArgument(absl::StrCat("unsupported TLS version 0x",
                                     absl::Hex(static_cast<int>(version)),
@@ -182,30 +183,19 @@ absl::Status SSLContext::set_minimum_version(TLSVersion version) {
         "The context's protocol doesn't support modification of highest and "
         "lowest version.");
   }
-  TLSVersion old = minimum_version_;
-  minimum_version_ = version;
+  const TLSVersion old = *bound;
+  *bound = version;
   absl::Status s = ApplyVersionRange();
-  if (!s.ok()) minimum_version_ = old;
+  if (!s.ok()) *bound = old;
   return s;
 }
 
+absl::Status SSLContext::set_minimum_version(TLSVersion version) {
+  return SetVersionBound(version, &minimum_version_);
+}
+
 absl::Status SSLContext::set_maximum_version(TLSVersion version) {
-  if (!IsKnownVersion(version)) {
-    return BadArgument(absl::StrCat("unsupported TLS version 0x",
-                                    absl::Hex(static_cast<int>(version)),
-                                    ": supported are TLSv1 to TLSv1_3"));
-  }
-  if (protocol_ != PROTOCOL_TLS && protocol_ != PROTOCOL_TLS_CLIENT &&
-      protocol_ != PROTOCOL_TLS_SERVER) {
-    return BadArgument(
-        "The context's protocol doesn't support modification of highest and "
-        "lowest version.");
-  }
-  TLSVersion old = maximum_version_;
-  maximum_version_ = version;
-  absl::Status s = ApplyVersionRange();
-  if (!s.ok()) maximum_version_ = old;
-  return s;
+  return SetVersionBound(version, &maximum_version_);
 }
 
 absl::Status SSLContext::set_options(Options options) {

@@ -175,6 +175,9 @@ class SSLContext : public std::enable_shared_from_this<SSLContext> {
  private:
   SSLContext(Protocol protocol, bssl::UniquePtr<SSL_CTX> ctx);
   absl::Status ApplyVersionRange();
+  // Validates `version` and stores it in *bound (minimum_version_ or
+  // maximum_version_), restoring the old value if BoringSSL refuses.
+  absl::Status SetVersionBound(TLSVersion version, TLSVersion* bound);
   absl::Status UseKeyedChain(const KeyedChain& chain);
   static int SelectAlpn(SSL* ssl, const uint8_t** out, uint8_t* out_len,
                         const uint8_t* in, unsigned in_len, void* arg);

@@ -40,18 +40,6 @@ using test::PingExpectEcho;
 using test::RunTls;
 using test::TlsRun;
 
-std::string SubjectCommonName(const PyValue& cert) {
-  const PyValue* subject = cert.Get("subject");
-  if (subject == nullptr) return "";
-  for (const PyValue& rdn : subject->items()) {
-    for (const PyValue& attr : rdn.items()) {
-      if (attr.items().size() == 2 && attr.items()[0].str() == "commonName") {
-        return attr.items()[1].str();
-      }
-    }
-  }
-  return "";
-}
 
 struct Variant {
   TLSVersion version;

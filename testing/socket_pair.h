@@ -9,30 +9,28 @@
 #define SSLSHIM_TESTING_SOCKET_PAIR_H_
 
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
+#include "runtime/net.h"
 
 namespace sslshim::testing {
 
 // Listener is a listening TCP socket on 127.0.0.1 (or ::1) with a kernel-
-// chosen port. Closes its fd on destruction. Move-only.
+// chosen port (a runtime::TcpListener with a terse test API). Move-only.
 class Listener {
  public:
   // Create binds to `host` ("127.0.0.1" or "::1") port 0 and listens.
   static absl::StatusOr<Listener> Create(const std::string& host = "127.0.0.1");
-  Listener(Listener&& other) noexcept;
-  Listener& operator=(Listener&& other) noexcept;
-  ~Listener();
 
-  int port() const { return port_; }
-  int fd() const { return fd_; }
-  // Accept returns a connected fd (blocking), or -1 on error.
+  int port() const { return listener_.port(); }
+  int fd() const { return listener_.fd(); }
+  // Accept returns a connected fd (waits up to 10 s), or -1 on error.
   int Accept() const;
 
  private:
-  Listener(int fd, int port) : fd_(fd), port_(port) {}
-  int fd_ = -1;
-  int port_ = 0;
+  explicit Listener(runtime::TcpListener listener) : listener_(std::move(listener)) {}
+  runtime::TcpListener listener_;
 };
 
 // ConnectTcp connects to host:port and returns the fd, or -1 on error.

@@ -58,25 +58,13 @@ struct SideResult {
   std::string version;    // Negotiated version, e.g. "TLSv1.3".
 };
 
-std::string CommonName(const ssl::PyValue& cert) {
-  const ssl::PyValue* subject = cert.Get("subject");
-  if (subject == nullptr) return "";
-  for (const ssl::PyValue& rdn : subject->items()) {
-    for (const ssl::PyValue& attr : rdn.items()) {
-      if (attr.items().size() == 2 && attr.items()[0].str() == "commonName") {
-        return attr.items()[1].str();
-      }
-    }
-  }
-  return "";
-}
 
 // Exchange runs after the handshake: the client sends `ping`, the server
 // answers "pong:" + what it got, and each side records its peer certificate.
 absl::Status Exchange(ssl::SSLSocket& s, bool server, SideResult* out) {
   absl::StatusOr<ssl::PyValue> peer = s.getpeercert();
   if (!peer.ok()) return peer.status();
-  out->peer_cn = CommonName(*peer);
+  out->peer_cn = ssl::SubjectCommonName(*peer);
   out->peer_repr = peer->ToPythonRepr();
   out->version = s.version().value_or("");
   if (!server) {

@@ -235,17 +235,5 @@ std::string JsonString(absl::string_view s) {
   return out + "\"";
 }
 
-std::string SubjectCommonName(const shim::PyValue& cert) {
-  const shim::PyValue* subject = cert.Get("subject");
-  if (subject == nullptr) return "";
-  for (const shim::PyValue& rdn : subject->items()) {
-    for (const shim::PyValue& attr : rdn.items()) {
-      if (attr.items().size() == 2 && attr.items()[0].str() == "commonName") {
-        return attr.items()[1].str();
-      }
-    }
-  }
-  return "";
-}
 
 }  // namespace sslshim::interop

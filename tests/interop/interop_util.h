@@ -98,8 +98,7 @@ std::vector<std::string> PythonClientArgv(const std::string& json_args);
 // JsonString quotes `s` as a JSON string (paths and names only).
 std::string JsonString(absl::string_view s);
 
-// SubjectCommonName returns the commonName in a getpeercert() dictionary.
-std::string SubjectCommonName(const shim::PyValue& cert);
+using ::sslshim::shim::SubjectCommonName;
 
 }  // namespace sslshim::interop
 
