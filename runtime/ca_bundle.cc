@@ -1,0 +1,176 @@
+#include "runtime/ca_bundle.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "openssl/err.h"
+#include "shim/errors.h"
+
+namespace sslshim::runtime {
+namespace {
+
+CaBundle::FileId IdOf(const struct stat& st) {
+  return {.dev = st.st_dev,
+          .ino = st.st_ino,
+          .size = st.st_size,
+          .mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+                      st.st_mtim.tv_nsec};
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<CaBundle>> CaBundle::Create(
+    CaBundleOptions options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the default CA bundle path is empty; ",
+                     options.how_to_change));
+  }
+  return std::shared_ptr<CaBundle>(new CaBundle(std::move(options)));
+}
+
+absl::Time CaBundle::Now() const {
+  return options_.now ? options_.now() : absl::Now();
+}
+
+absl::Status CaBundle::Error(absl::string_view what) const {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "default CA bundle ", options_.path, ": ", what, "; ",
+      options_.how_to_change));
+}
+
+absl::StatusOr<std::shared_ptr<const CaBundle::Snapshot>> CaBundle::Load(
+    uint64_t generation) {
+  int fd = ::open(options_.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error(std::strerror(errno));
+  struct stat st;
+  std::string bytes;
+  absl::Status status;
+  if (::fstat(fd, &st) != 0) {
+    status = Error(std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    status = Error("not a regular file");
+  } else if (static_cast<uint64_t>(st.st_size) > options_.max_bytes) {
+    status = Error(absl::StrCat("the file is ", st.st_size,
+                                " bytes, more than the ", options_.max_bytes,
+                                " accepted"));
+  } else {
+    bytes.resize(static_cast<size_t>(st.st_size));
+    size_t got = 0;
+    while (got < bytes.size()) {
+      ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        status = Error(std::strerror(errno));
+        break;
+      }
+      if (n == 0) break;  // Shrunk while reading: parse what is there.
+      got += static_cast<size_t>(n);
+    }
+    bytes.resize(got);
+  }
+  ::close(fd);
+  if (!status.ok()) return status;
+  if (bytes.empty()) return Error("the file is empty");
+
+  absl::StatusOr<std::shared_ptr<const shim::CaSet>> cas =
+      shim::CredentialCache::Default().GetCaSet(bytes, "CA bundle");
+  if (!cas.ok()) {
+    return Error(absl::StrCat("no usable CA certificate (",
+                              cas.status().message(), ")"));
+  }
+  auto snap = std::make_shared<Snapshot>();
+  snap->cas = *std::move(cas);
+  snap->store.reset(X509_STORE_new());
+  if (snap->store == nullptr) {
+    return absl::InternalError("default CA bundle: out of memory");
+  }
+  for (const auto& cert : snap->cas->certs) {
+    if (!X509_STORE_add_cert(snap->store.get(), cert.get())) {
+      // A duplicate certificate in the bundle is not an error.
+      ERR_clear_error();
+    }
+  }
+  snap->id = IdOf(st);
+  snap->generation = generation;
+  ++loads_;
+  return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+absl::StatusOr<std::shared_ptr<const CaBundle::Snapshot>> CaBundle::Get() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const absl::Time now = Now();
+  if (current_ != nullptr && now < next_check_) return current_;
+  next_check_ = now + options_.recheck_interval;
+  if (current_ != nullptr) {
+    struct stat st;
+    if (::stat(options_.path.c_str(), &st) != 0) {
+      last_error_ = Error(absl::StrCat(std::strerror(errno),
+                                       " (keeping the bundle read before)"));
+      return current_;
+    }
+    if (IdOf(st) == current_->id) return current_;
+  }
+  absl::StatusOr<std::shared_ptr<const Snapshot>> snap =
+      Load(current_ == nullptr ? 1 : current_->generation + 1);
+  if (!snap.ok()) {
+    if (current_ == nullptr) {
+      next_check_ = absl::InfinitePast();  // Retry at the next call.
+      return snap.status();
+    }
+    last_error_ = Error(absl::StrCat(snap.status().message(),
+                                     " (keeping the bundle read before)"));
+    return current_;
+  }
+  current_ = *std::move(snap);
+  last_error_ = absl::OkStatus();
+  return current_;
+}
+
+absl::Status CaBundle::InstallShared(shim::SSLContext& ctx) {
+  absl::StatusOr<std::shared_ptr<const Snapshot>> snap = Get();
+  if (!snap.ok()) return snap.status();
+  X509_STORE* store = (*snap)->store.get();
+  X509_STORE_up_ref(store);
+  SSL_CTX_set_cert_store(ctx.native(), store);  // Takes the reference.
+  return absl::OkStatus();
+}
+
+absl::Status CaBundle::CopyInto(shim::SSLContext& ctx) {
+  absl::StatusOr<std::shared_ptr<const Snapshot>> snap = Get();
+  if (!snap.ok()) return snap.status();
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx.native());
+  for (const auto& cert : (*snap)->cas->certs) {
+    if (!X509_STORE_add_cert(store, cert.get())) {
+      uint32_t err = ERR_peek_last_error();
+      if (ERR_GET_LIB(err) == ERR_LIB_X509 &&
+          ERR_GET_REASON(err) == X509_R_CERT_ALREADY_IN_HASH_TABLE) {
+        ERR_clear_error();
+        continue;
+      }
+      return shim::ErrorFromQueue(shim::ErrorKind::kSSLError,
+                                  absl::StatusCode::kInternal,
+                                  "default CA bundle");
+    }
+  }
+  return absl::OkStatus();
+}
+
+uint64_t CaBundle::loads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return loads_;
+}
+
+absl::Status CaBundle::last_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_error_;
+}
+
+}  // namespace sslshim::runtime
