@@ -32,7 +32,7 @@ class Parser {
                                      absl::string_view what) {
     Note(node);
     if (!node.IsScalar()) {
-      return Error(node.Mark(), absl::StrCat(what, " must be a string or "
+      return Error(MarkOf(node), absl::StrCat(what, " must be a string or "
                                                    "number, not ",
                                              TypeOf(node)));
     }
@@ -56,7 +56,7 @@ class Parser {
                             Fn fn) {
     Note(map);
     if (!map.IsMap()) {
-      return Error(map.Mark(),
+      return Error(MarkOf(map),
                    absl::StrCat(what, " must be a mapping, not ", TypeOf(map)));
     }
     std::set<std::string> seen;
@@ -78,7 +78,7 @@ class Parser {
   absl::Status Libraries(const YAML::Node& node, AppConfig& config) {
     Note(node);
     if (!node.IsSequence()) {
-      return Error(node.Mark(),
+      return Error(MarkOf(node),
                    absl::StrCat("libraries must be a list of {name, version} "
                                 "entries, not ",
                                 TypeOf(node)));
@@ -210,9 +210,15 @@ class Parser {
     }
   }
 
+  // A null value has no text of its own: yaml-cpp marks it where the next
+  // token starts, so it is reported on its key's line instead.
+  static YAML::Mark MarkOf(const YAML::Node& node) {
+    return node.IsNull() ? YAML::Mark::null_mark() : node.Mark();
+  }
+
   // Remembers the last line seen, for nodes without a mark (null values).
   void Note(const YAML::Node& node) {
-    if (node.Mark().line >= 0) last_line_ = node.Mark().line + 1;
+    if (MarkOf(node).line >= 0) last_line_ = node.Mark().line + 1;
   }
 
   std::string name_;
