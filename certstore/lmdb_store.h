@@ -15,6 +15,9 @@
 // the same transaction. Watchers in any process poll the log, so a change
 // made by another process is seen too. The log keeps the newest
 // `log_retention` changes; a watcher that falls further behind gets kResync.
+//
+// LMDB rule: open one LmdbStore per directory per process and share it
+// between threads (it is thread-safe); other processes open their own.
 
 #ifndef SSLSHIM_CERTSTORE_LMDB_STORE_H_
 #define SSLSHIM_CERTSTORE_LMDB_STORE_H_
