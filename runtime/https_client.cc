@@ -71,10 +71,13 @@ struct Budget {
     if (left <= absl::ZeroDuration()) return DeadlineError();
     return std::min(per_op, left);
   }
-  // Explain turns a timeout of an operation into the right message.
-  absl::Status Explain(const absl::Status& s, absl::Duration per_op) const {
+  // Explain turns a timeout of an operation that was given `allowed` (by
+  // Next) into the right message: the overall deadline when that was what
+  // cut the operation short, else the per-operation timeout.
+  absl::Status Explain(const absl::Status& s, absl::Duration per_op,
+                       absl::Duration allowed) const {
     if (s.code() != absl::StatusCode::kDeadlineExceeded) return s;
-    if (absl::Now() >= deadline) return DeadlineError();
+    if (allowed < per_op) return DeadlineError();
     return Annotate(s, absl::StrCat("timeout ", absl::FormatDuration(per_op)));
   }
   absl::Status DeadlineError() const {
@@ -255,7 +258,7 @@ absl::StatusOr<ClientResponse> FetchOnce(const Hop& hop, const ClientRequest& re
   absl::StatusOr<absl::Duration> allowed = budget.Next(connect_timeout);
   if (!allowed.ok()) return allowed.status();
   absl::StatusOr<int> fd = Dial(hop.url.host, hop.url.port, *allowed);
-  if (!fd.ok()) return Annotate(budget.Explain(fd.status(), connect_timeout), "connect");
+  if (!fd.ok()) return Annotate(budget.Explain(fd.status(), connect_timeout, *allowed), "connect");
 
   std::unique_ptr<Connection> conn;
   if (ctx != nullptr) {
@@ -268,7 +271,7 @@ absl::StatusOr<ClientResponse> FetchOnce(const Hop& hop, const ClientRequest& re
     absl::Status s = conn->tls()->settimeout(*allowed);
     if (s.ok()) s = conn->tls()->do_handshake();
     if (!s.ok()) {
-      return Annotate(budget.Explain(s, request.timeout), "TLS handshake");
+      return Annotate(budget.Explain(s, request.timeout, *allowed), "TLS handshake");
     }
   } else {
     conn = std::make_unique<Connection>(*fd);
@@ -278,7 +281,7 @@ absl::StatusOr<ClientResponse> FetchOnce(const Hop& hop, const ClientRequest& re
   if (!allowed.ok()) return allowed.status();
   absl::Status s = conn->WriteAll(*wire, *allowed);
   if (!s.ok()) {
-    return Annotate(budget.Explain(s, request.timeout), "sending the request");
+    return Annotate(budget.Explain(s, request.timeout, *allowed), "sending the request");
   }
 
   HttpResponseParser parser({.head_request = hop.method == "HEAD",
@@ -288,7 +291,7 @@ absl::StatusOr<ClientResponse> FetchOnce(const Hop& hop, const ClientRequest& re
     if (!allowed.ok()) return Annotate(allowed.status(), "reading the response");
     absl::StatusOr<std::string> chunk = conn->Read(*allowed);
     if (!chunk.ok()) {
-      return Annotate(budget.Explain(chunk.status(), request.timeout),
+      return Annotate(budget.Explain(chunk.status(), request.timeout, *allowed),
                       "reading the response");
     }
     s = chunk->empty() ? parser.FinishAtEof() : parser.Feed(*chunk);
