@@ -73,11 +73,13 @@ struct Budget {
   }
   // Explain turns a timeout of an operation that was given `allowed` (by
   // Next) into the right message: the overall deadline when that was what
-  // cut the operation short, else the per-operation timeout.
+  // cut the operation short, else the per-operation timeout (named unless
+  // the message already does).
   absl::Status Explain(const absl::Status& s, absl::Duration per_op,
-                       absl::Duration allowed) const {
+                       absl::Duration allowed, bool name_timeout = true) const {
     if (s.code() != absl::StatusCode::kDeadlineExceeded) return s;
     if (allowed < per_op) return DeadlineError();
+    if (!name_timeout) return s;
     return Annotate(s, absl::StrCat("timeout ", absl::FormatDuration(per_op)));
   }
   absl::Status DeadlineError() const {
@@ -258,7 +260,8 @@ absl::StatusOr<ClientResponse> FetchOnce(const Hop& hop, const ClientRequest& re
   absl::StatusOr<absl::Duration> allowed = budget.Next(connect_timeout);
   if (!allowed.ok()) return allowed.status();
   absl::StatusOr<int> fd = Dial(hop.url.host, hop.url.port, *allowed);
-  if (!fd.ok()) return Annotate(budget.Explain(fd.status(), connect_timeout, *allowed), "connect");
+  if (!fd.ok()) return Annotate(budget.Explain(fd.status(), connect_timeout, *allowed,
+                                         /*name_timeout=*/false), "connect");
 
   std::unique_ptr<Connection> conn;
   if (ctx != nullptr) {

@@ -5,6 +5,8 @@
 
 #include "runtime/https_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -164,8 +166,10 @@ using Script = std::function<std::vector<Step>(const std::string& request)>;
 class ScriptServer {
  public:
   // tls: serve TLS with Pki().server (chain) instead of plain TCP.
-  explicit ScriptServer(Script script, bool tls = false) : script_(std::move(script)) {
-    auto listener = TcpListener::Listen("127.0.0.1", 0);
+  // host: the loopback address to listen on ("127.0.0.1" or "::1").
+  explicit ScriptServer(Script script, bool tls = false, std::string host = "127.0.0.1")
+      : script_(std::move(script)), host_(std::move(host)) {
+    auto listener = TcpListener::Listen(host_, 0);
     EXPECT_THAT(listener, IsOk());
     listener_ = std::make_unique<TcpListener>(*std::move(listener));
     if (tls) {
@@ -188,7 +192,8 @@ class ScriptServer {
 
   int port() const { return listener_->port(); }
   std::string Url(absl::string_view path = "/") const {
-    return absl::StrCat(ctx_ ? "https" : "http", "://127.0.0.1:", port(), path);
+    const std::string host = host_ == "::1" ? "[::1]" : host_;
+    return absl::StrCat(ctx_ ? "https" : "http", "://", host, ":", port(), path);
   }
 
   // WaitHandled waits until `n` connections were answered and closed.
@@ -282,6 +287,7 @@ class ScriptServer {
   }
 
   Script script_;
+  std::string host_;
   std::unique_ptr<TcpListener> listener_;
   std::shared_ptr<ssl::SSLContext> ctx_;
   std::mutex mu_;
@@ -706,6 +712,48 @@ TEST(RedirectTest, LoopLimitAndBadLocation) {
 }
 
 // --- Connection errors and bad requests ------------------------------------------
+
+TEST(ConnectTest, Ipv6LiteralOverTls) {
+  ScriptServer server(Redirector(), /*tls=*/true, "::1");
+  ASSERT_OK_AND_ASSIGN(ClientResponse r, Client().Fetch({.url = server.Url("/echo")}));
+  EXPECT_EQ(r.status_code, 200);
+  // The server certificate has IP SAN ::1; the Host header brackets it.
+  EXPECT_THAT(r.body, HasSubstr(absl::StrCat("Host: [::1]:", server.port(), "\r\n")));
+}
+
+TEST(ConnectErrorTest, ConnectTimeout) {
+  // A listener with a full accept queue drops further SYNs, so a connect
+  // to it stays pending until the client gives up.
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 0), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    fillers.push_back(fd);
+  }
+  absl::SleepFor(absl::Milliseconds(100));
+  const int fds = OpenFdCount();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<ClientResponse> r =
+      Client().Fetch({.url = absl::StrCat("https://127.0.0.1:", port, "/"),
+                      .connect_timeout = absl::Milliseconds(300)});
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kDeadlineExceeded,
+                          AllOf(HasSubstr(": connect: connecting to 127.0.0.1:"),
+                                HasSubstr("timed out after 300ms"))));
+  EXPECT_EQ(ssl::GetErrorKind(r.status()), ssl::ErrorKind::kTimeoutError);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_EQ(OpenFdCount(), fds);
+  for (int fd : fillers) close(fd);
+  close(listener);
+}
 
 TEST(ConnectErrorTest, DnsFailure) {
   const int fds = OpenFdCount();
