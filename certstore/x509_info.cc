@@ -227,10 +227,15 @@ absl::Status CheckKeyMatchesCertificate(X509* cert, EVP_PKEY* key) {
   int ok = pub ? EVP_PKEY_cmp(pub.get(), key) : 0;
   ERR_clear_error();
   if (ok != 1) {
+    std::string cert_type = pub ? KeyTypeName(pub.get()) : "unreadable";
+    std::string key_type = KeyTypeName(key);
     return absl::InvalidArgumentError(absl::StrCat(
-        "private key does not match the certificate (certificate key is ",
-        pub ? KeyTypeName(pub.get()) : "unreadable", ", private key is ",
-        KeyTypeName(key), ")"));
+        "private key does not match the certificate (",
+        cert_type == key_type
+            ? absl::StrCat("two different ", key_type, " keys")
+            : absl::StrCat("certificate key is ", cert_type,
+                           ", private key is ", key_type),
+        ")"));
   }
   return absl::OkStatus();
 }

@@ -56,7 +56,8 @@ commands:
   get PATH [--show-key] [--field NAME]
       Print a record's metadata; key material only with --show-key.
   list [PREFIX] [--expiring-within DAYS] [--limit N]
-      List records under PREFIX (all by default).
+      List records under PREFIX (all by default). PREFIX may end with a
+      kind (Employee, Employee/asalieri/Address) to list just that kind.
   rotate PATH --cert F --key F [--ca F] [--allow-expired]
       Replace an existing record's certificate and key (generation + 1).
   delete PATH [--generation N]
@@ -330,8 +331,23 @@ class Command {
     return absl::OkStatus();
   }
 
-  absl::Status List() {
+  // Parses the list prefix. "Kind/id/.../Kind" (a trailing kind) lists the
+  // records under the even part whose next kind is that kind.
+  absl::StatusOr<KeyPath> ListPrefix(std::string* kind_filter) {
     absl::StatusOr<KeyPath> prefix = PathArg(1, false);
+    if (prefix.ok() || args_.positional.size() < 2) return prefix;
+    absl::StatusOr<KeyPath> probe =
+        KeyPath::Parse(absl::StrCat(args_.positional[1], "/x"));
+    if (!probe.ok()) return prefix.status();
+    std::vector<KeyElement> parent = probe->elements();
+    *kind_filter = parent.back().kind;
+    parent.pop_back();
+    return KeyPath::Create(std::move(parent));
+  }
+
+  absl::Status List() {
+    std::string kind_filter;
+    absl::StatusOr<KeyPath> prefix = ListPrefix(&kind_filter);
     if (!prefix.ok()) return prefix.status();
     int64_t days = -1;
     if (args_.Has("expiring-within") &&
@@ -352,6 +368,10 @@ class Command {
       if (!page.ok()) return page.status();
       for (const KeyPath& p : page->paths) {
         if (limit != 0 && shown >= limit) break;
+        if (!kind_filter.empty() &&
+            p.elements()[prefix->size()].kind != kind_filter) {
+          continue;
+        }
         absl::StatusOr<Record> r = cs_->Get(p);
         if (!r.ok()) {
           err_ << "certstore: " << r.status().message() << "\n";

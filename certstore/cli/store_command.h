@@ -13,7 +13,7 @@
 //     import PATH (--cert F [--key F] [--ca F] | --pem F) [--field NAME=F]...
 //                 [--allow-expired] [--replace]        F may be '-' (stdin)
 //     get PATH [--show-key] [--field NAME]
-//     list [PREFIX] [--expiring-within DAYS] [--limit N]
+//     list [PREFIX[/Kind]] [--expiring-within DAYS] [--limit N]
 //     rotate PATH --cert F --key F [--ca F] [--allow-expired]
 //     delete PATH [--generation N]
 //     reseal [PREFIX] (--new-kek-file F | --new-kek-env VAR)

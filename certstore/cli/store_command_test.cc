@@ -146,6 +146,11 @@ TEST_F(CliTest, ImportGetListDelete) {
   r = Run({"list", "Employee/asalieri"});
   EXPECT_THAT(r.out, HasSubstr("Employee/asalieri/Address/1"));
   EXPECT_THAT(r.out, Not(HasSubstr("asalieri2")));
+  r = Run({"list", "Employee"});  // A trailing kind: every Employee.
+  EXPECT_THAT(r.out, HasSubstr("Employee/asalieri/Address/1"));
+  EXPECT_THAT(r.out, HasSubstr("Employee/asalieri2"));
+  EXPECT_EQ(Run({"list", "Employer"}).out, "");
+  EXPECT_EQ(Run({"list", "Employee/asalieri/Phone"}).out, "");
   r = Run({"--json", "list"});
   EXPECT_EQ(nlohmann::json::parse(r.out).size(), 2u);
   // Test certificates expire in 30 days.
