@@ -28,13 +28,13 @@ class Parser {
   }
 
   // Returns the scalar text of `node`, or an error naming `what`.
-  absl::StatusOr<std::string> Scalar(const YAML::Node& node,
-                                     absl::string_view what) {
+  absl::StatusOr<std::string> Scalar(const YAML::Node& node, absl::string_view what) {
     Note(node);
     if (!node.IsScalar()) {
-      return Error(MarkOf(node), absl::StrCat(what, " must be a string or "
-                                                   "number, not ",
-                                             TypeOf(node)));
+      return Error(MarkOf(node), absl::StrCat(what,
+                                              " must be a string or "
+                                              "number, not ",
+                                              TypeOf(node)));
     }
     return node.Scalar();
   }
@@ -52,8 +52,7 @@ class Parser {
   // Iterates a mapping, refusing non-scalar and duplicate keys, calling
   // fn(key, value) for each entry.
   template <typename Fn>
-  absl::Status ForEachEntry(const YAML::Node& map, absl::string_view what,
-                            Fn fn) {
+  absl::Status ForEachEntry(const YAML::Node& map, absl::string_view what, Fn fn) {
     Note(map);
     if (!map.IsMap()) {
       return Error(MarkOf(map),
@@ -65,9 +64,8 @@ class Parser {
           Scalar(it->first, absl::StrCat("a key of ", what));
       if (!key.ok()) return key.status();
       if (!seen.insert(*key).second) {
-        return Error(it->first.Mark(),
-                     absl::StrCat("duplicate key \"", absl::CEscape(*key),
-                                  "\" in ", what));
+        return Error(it->first.Mark(), absl::StrCat("duplicate key \"",
+                                                    absl::CEscape(*key), "\" in ", what));
       }
       absl::Status s = fn(*key, it->first.Mark(), it->second);
       if (!s.ok()) return s;
@@ -103,8 +101,7 @@ class Parser {
               version = *v;
               has_version = true;
             } else {
-              return Error(mark, absl::StrCat("unknown key \"",
-                                              absl::CEscape(key),
+              return Error(mark, absl::StrCat("unknown key \"", absl::CEscape(key),
                                               "\" in a libraries entry "
                                               "(expected name, version)"));
             }
@@ -120,8 +117,7 @@ class Parser {
       }
       if (lib_name != "ssl") continue;  // Other libraries are not ours.
       if (!has_version) {
-        return Error(name_mark,
-                     "the ssl library needs a version (version: latest)");
+        return Error(name_mark, "the ssl library needs a version (version: latest)");
       }
       absl::StatusOr<TlsRange> range = TlsRangeForSslVersion(version);
       if (!range.ok()) return Error(name_mark, range.status().message());
@@ -138,8 +134,7 @@ class Parser {
         [&](const std::string& key, const YAML::Mark& mark,
             const YAML::Node& value) -> absl::Status {
           if (!IsValidEnvName(key)) {
-            return Error(mark, absl::StrCat("env_variables: \"",
-                                            absl::CEscape(key),
+            return Error(mark, absl::StrCat("env_variables: \"", absl::CEscape(key),
                                             "\" is not a valid variable name"));
           }
           absl::StatusOr<std::string> v =
@@ -178,19 +173,17 @@ class Parser {
             absl::StatusOr<std::string> v = Scalar(value, "verify_env_name");
             if (!v.ok()) return v.status();
             if (!IsValidEnvName(*v)) {
-              return Error(mark, absl::StrCat("verify_env_name \"",
-                                              absl::CEscape(*v),
+              return Error(mark, absl::StrCat("verify_env_name \"", absl::CEscape(*v),
                                               "\" is not a valid variable "
                                               "name ([A-Za-z_][A-Za-z0-9_]*)"));
             }
             config.verify_env_name = *v;
             return absl::OkStatus();
           }
-          return Error(mark, absl::StrCat(
-                                 "unknown key \"", absl::CEscape(key),
-                                 "\" (expected one of: runtime, api_version, "
-                                 "threadsafe, libraries, env_variables, "
-                                 "ca_bundle, verify_env_name)"));
+          return Error(mark, absl::StrCat("unknown key \"", absl::CEscape(key),
+                                          "\" (expected one of: runtime, api_version, "
+                                          "threadsafe, libraries, env_variables, "
+                                          "ca_bundle, verify_env_name)"));
         });
   }
 
@@ -255,12 +248,11 @@ absl::Status AppConfig::RequireSsl() const {
       "  version: latest");
 }
 
-absl::StatusOr<AppConfig> ParseAppConfig(absl::string_view yaml,
-                                         absl::string_view name) {
+absl::StatusOr<AppConfig> ParseAppConfig(absl::string_view yaml, absl::string_view name) {
   if (yaml.size() > kMaxConfigBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name, ": the config is ", yaml.size(), " bytes; at most ",
-        kMaxConfigBytes, " are accepted"));
+    return absl::InvalidArgumentError(absl::StrCat(name, ": the config is ", yaml.size(),
+                                                   " bytes; at most ", kMaxConfigBytes,
+                                                   " are accepted"));
   }
   Parser parser(name);
   AppConfig config;

@@ -64,11 +64,11 @@ absl::StatusOr<TlsRange> TlsRangeForSslVersion(absl::string_view version);
 
 // AppConfig is a parsed app.yaml. Plain data, copyable.
 struct AppConfig {
-  std::string runtime;              // "" when absent.
-  bool ssl_enabled = false;         // A `libraries` entry named ssl exists.
-  std::string ssl_version;          // As written, e.g. "latest".
-  TlsRange tls;                     // From ssl_version (default: latest).
-  Env env_variables;                // The app's environment.
+  std::string runtime;       // "" when absent.
+  bool ssl_enabled = false;  // A `libraries` entry named ssl exists.
+  std::string ssl_version;   // As written, e.g. "latest".
+  TlsRange tls;              // From ssl_version (default: latest).
+  Env env_variables;         // The app's environment.
   absl::optional<std::string> ca_bundle;
   std::string verify_env_name = std::string(kHttpsVerifyVar);
 

@@ -10,11 +10,11 @@
 namespace sslshim::runtime {
 namespace {
 
+using shim::TLSVersion;
 using ::sslshim::testing::IsOk;
 using ::sslshim::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using shim::TLSVersion;
 
 constexpr char kAppYaml[] = R"(runtime: python27
 api_version: 1
@@ -39,8 +39,8 @@ TEST(AppConfigTest, ParsesTheAppEngineShape) {
   EXPECT_EQ(c->ssl_version, "latest");
   EXPECT_EQ(c->tls.minimum, TLSVersion::TLSv1_2);
   EXPECT_EQ(c->tls.maximum, TLSVersion::TLSv1_3);
-  EXPECT_EQ(c->env_variables, (Env{{"PYTHONHTTPSVERIFY", "1"},
-                                   {"GREETING", "hello: world"}}));
+  EXPECT_EQ(c->env_variables,
+            (Env{{"PYTHONHTTPSVERIFY", "1"}, {"GREETING", "hello: world"}}));
   EXPECT_EQ(c->ca_bundle, "/srv/app/ca.pem");
   EXPECT_EQ(c->verify_env_name, "APP_HTTPS_VERIFY");
   EXPECT_THAT(c->RequireSsl(), IsOk());
@@ -55,8 +55,7 @@ TEST(AppConfigTest, ParsesFromAReader) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("StringIO:1: unknown key \"bogus\"")));
   EXPECT_THAT(LoadAppConfig(shim::Source("/nonexistent/app.yaml")),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("/nonexistent/app.yaml")));
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nonexistent/app.yaml")));
 }
 
 TEST(AppConfigTest, PinnedVersionsMapToTlsRanges) {
@@ -67,20 +66,18 @@ TEST(AppConfigTest, PinnedVersionsMapToTlsRanges) {
   EXPECT_EQ(c->tls.minimum, TLSVersion::TLSv1);
   EXPECT_EQ(c->tls.maximum, TLSVersion::TLSv1_2);
   EXPECT_THAT(TlsRangeForSslVersion("2.7"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("deprecated")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("deprecated")));
 }
 
 TEST(AppConfigTest, WithoutSslTheFacadeIsRefusedShowingTheLines) {
-  for (const char* yaml : {"", "runtime: python27\n",
-                           "libraries:\n- name: jinja2\n  version: latest\n"}) {
+  for (const char* yaml :
+       {"", "runtime: python27\n", "libraries:\n- name: jinja2\n  version: latest\n"}) {
     absl::StatusOr<AppConfig> c = ParseAppConfig(yaml);
     ASSERT_THAT(c, IsOk()) << yaml;
     EXPECT_FALSE(c->ssl_enabled);
-    EXPECT_THAT(c->RequireSsl(),
-                StatusIs(absl::StatusCode::kFailedPrecondition,
-                         AllOf(HasSubstr("- name: ssl\n"),
-                               HasSubstr("  version: latest"))));
+    EXPECT_THAT(c->RequireSsl(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                          AllOf(HasSubstr("- name: ssl\n"),
+                                                HasSubstr("  version: latest"))));
   }
 }
 
@@ -93,9 +90,9 @@ struct BadCase {
 class AppConfigBadTest : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(AppConfigBadTest, IsInvalidArgumentWithLineNumber) {
-  EXPECT_THAT(ParseAppConfig(GetParam().yaml),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr(GetParam().expected)));
+  EXPECT_THAT(
+      ParseAppConfig(GetParam().yaml),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(GetParam().expected)));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -107,12 +104,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "app.yaml:3: malformed YAML"},
         BadCase{"UnknownTopKey", "runtime: x\n\nhandlers: []\n",
                 "app.yaml:3: unknown key \"handlers\""},
-        BadCase{"UnknownVersion",
-                "libraries:\n- name: ssl\n  version: 9.9\n",
+        BadCase{"UnknownVersion", "libraries:\n- name: ssl\n  version: 9.9\n",
                 "app.yaml:2: unknown ssl library version \"9.9\"; accepted: "
                 "latest"},
-        BadCase{"DeprecatedVersion",
-                "libraries:\n- name: ssl\n  version: '2.7'\n",
+        BadCase{"DeprecatedVersion", "libraries:\n- name: ssl\n  version: '2.7'\n",
                 "app.yaml:2: ssl library version 2.7"},
         BadCase{"NoVersion", "libraries:\n- name: ssl\n",
                 "app.yaml:2: the ssl library needs a version"},
@@ -129,8 +124,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "libraries:\n- name: ssl\n  version: latest\n- name: ssl\n"
                 "  version: latest\n",
                 "app.yaml:4: library \"ssl\" is listed twice"},
-        BadCase{"VersionIsAList",
-                "libraries:\n- name: ssl\n  version: [latest]\n",
+        BadCase{"VersionIsAList", "libraries:\n- name: ssl\n  version: [latest]\n",
                 "app.yaml:3: library version must be a string or number"},
         BadCase{"EnvNotAMap", "env_variables:\n- A\n",
                 "app.yaml:2: env_variables must be a mapping"},
@@ -161,8 +155,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "app.yaml:1: the app config must be a mapping"},
         BadCase{"NonScalarKey", "? [a, b]\n: c\n",
                 "app.yaml:1: a key of the app config must be a string"},
-        BadCase{"TabIndent", "env_variables:\n\tA: 1\n",
-                "malformed YAML"}),
+        BadCase{"TabIndent", "env_variables:\n\tA: 1\n", "malformed YAML"}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       return std::string(info.param.name);
     });
@@ -170,15 +163,13 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(AppConfigTest, OversizedConfigIsRefused) {
   std::string big = "runtime: '" + std::string((1 << 20) + 1, 'x') + "'\n";
   EXPECT_THAT(ParseAppConfig(big),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("at most")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at most")));
 }
 
 TEST(AppConfigTest, DeepNestingFailsCleanly) {
   std::string deep = "env_variables:\n  A: " + std::string(5000, '[') + "\n";
   EXPECT_THAT(ParseAppConfig(deep),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("app.yaml:")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("app.yaml:")));
 }
 
 }  // namespace

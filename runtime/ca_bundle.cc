@@ -20,30 +20,42 @@ CaBundle::FileId IdOf(const struct stat& st) {
   return {.dev = st.st_dev,
           .ino = st.st_ino,
           .size = st.st_size,
-          .mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
-                      st.st_mtim.tv_nsec};
+          .mtime_ns =
+              static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+// Adds `certs` to `store` (each up-ref'd); a certificate already there is
+// skipped, as OpenSSL's loaders do.
+absl::Status AddCerts(X509_STORE* store, const shim::CertChain& certs) {
+  for (const auto& cert : certs) {
+    if (X509_STORE_add_cert(store, cert.get())) continue;
+    uint32_t err = ERR_peek_last_error();
+    if (ERR_GET_LIB(err) == ERR_LIB_X509 &&
+        ERR_GET_REASON(err) == X509_R_CERT_ALREADY_IN_HASH_TABLE) {
+      ERR_clear_error();
+      continue;
+    }
+    return shim::ErrorFromQueue(shim::ErrorKind::kSSLError, absl::StatusCode::kInternal,
+                                "default CA bundle");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<CaBundle>> CaBundle::Create(
-    CaBundleOptions options) {
+absl::StatusOr<std::shared_ptr<CaBundle>> CaBundle::Create(CaBundleOptions options) {
   if (options.path.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("the default CA bundle path is empty; ",
-                     options.how_to_change));
+        absl::StrCat("the default CA bundle path is empty; ", options.how_to_change));
   }
   return std::shared_ptr<CaBundle>(new CaBundle(std::move(options)));
 }
 
-absl::Time CaBundle::Now() const {
-  return options_.now ? options_.now() : absl::Now();
-}
+absl::Time CaBundle::Now() const { return options_.now ? options_.now() : absl::Now(); }
 
 absl::Status CaBundle::Error(absl::string_view what) const {
   return absl::FailedPreconditionError(absl::StrCat(
-      "default CA bundle ", options_.path, ": ", what, "; ",
-      options_.how_to_change));
+      "default CA bundle ", options_.path, ": ", what, "; ", options_.how_to_change));
 }
 
 absl::StatusOr<std::shared_ptr<const CaBundle::Snapshot>> CaBundle::Load(
@@ -58,9 +70,8 @@ absl::StatusOr<std::shared_ptr<const CaBundle::Snapshot>> CaBundle::Load(
   } else if (!S_ISREG(st.st_mode)) {
     status = Error("not a regular file");
   } else if (static_cast<uint64_t>(st.st_size) > options_.max_bytes) {
-    status = Error(absl::StrCat("the file is ", st.st_size,
-                                " bytes, more than the ", options_.max_bytes,
-                                " accepted"));
+    status = Error(absl::StrCat("the file is ", st.st_size, " bytes, more than the ",
+                                options_.max_bytes, " accepted"));
   } else {
     bytes.resize(static_cast<size_t>(st.st_size));
     size_t got = 0;
@@ -83,8 +94,7 @@ absl::StatusOr<std::shared_ptr<const CaBundle::Snapshot>> CaBundle::Load(
   absl::StatusOr<std::shared_ptr<const shim::CaSet>> cas =
       shim::CredentialCache::Default().GetCaSet(bytes, "CA bundle");
   if (!cas.ok()) {
-    return Error(absl::StrCat("no usable CA certificate (",
-                              cas.status().message(), ")"));
+    return Error(absl::StrCat("no usable CA certificate (", cas.status().message(), ")"));
   }
   auto snap = std::make_shared<Snapshot>();
   snap->cas = *std::move(cas);
@@ -92,12 +102,8 @@ absl::StatusOr<std::shared_ptr<const CaBundle::Snapshot>> CaBundle::Load(
   if (snap->store == nullptr) {
     return absl::InternalError("default CA bundle: out of memory");
   }
-  for (const auto& cert : snap->cas->certs) {
-    if (!X509_STORE_add_cert(snap->store.get(), cert.get())) {
-      // A duplicate certificate in the bundle is not an error.
-      ERR_clear_error();
-    }
-  }
+  absl::Status added = AddCerts(snap->store.get(), snap->cas->certs);
+  if (!added.ok()) return added;
   snap->id = IdOf(st);
   snap->generation = generation;
   ++loads_;
@@ -112,8 +118,8 @@ absl::StatusOr<std::shared_ptr<const CaBundle::Snapshot>> CaBundle::Get() {
   if (current_ != nullptr) {
     struct stat st;
     if (::stat(options_.path.c_str(), &st) != 0) {
-      last_error_ = Error(absl::StrCat(std::strerror(errno),
-                                       " (keeping the bundle read before)"));
+      last_error_ =
+          Error(absl::StrCat(std::strerror(errno), " (keeping the bundle read before)"));
       return current_;
     }
     if (IdOf(st) == current_->id) return current_;
@@ -125,8 +131,8 @@ absl::StatusOr<std::shared_ptr<const CaBundle::Snapshot>> CaBundle::Get() {
       next_check_ = absl::InfinitePast();  // Retry at the next call.
       return snap.status();
     }
-    last_error_ = Error(absl::StrCat(snap.status().message(),
-                                     " (keeping the bundle read before)"));
+    last_error_ =
+        Error(absl::StrCat(snap.status().message(), " (keeping the bundle read before)"));
     return current_;
   }
   current_ = *std::move(snap);
@@ -146,21 +152,7 @@ absl::Status CaBundle::InstallShared(shim::SSLContext& ctx) {
 absl::Status CaBundle::CopyInto(shim::SSLContext& ctx) {
   absl::StatusOr<std::shared_ptr<const Snapshot>> snap = Get();
   if (!snap.ok()) return snap.status();
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx.native());
-  for (const auto& cert : (*snap)->cas->certs) {
-    if (!X509_STORE_add_cert(store, cert.get())) {
-      uint32_t err = ERR_peek_last_error();
-      if (ERR_GET_LIB(err) == ERR_LIB_X509 &&
-          ERR_GET_REASON(err) == X509_R_CERT_ALREADY_IN_HASH_TABLE) {
-        ERR_clear_error();
-        continue;
-      }
-      return shim::ErrorFromQueue(shim::ErrorKind::kSSLError,
-                                  absl::StatusCode::kInternal,
-                                  "default CA bundle");
-    }
-  }
-  return absl::OkStatus();
+  return AddCerts(SSL_CTX_get_cert_store(ctx.native()), (*snap)->cas->certs);
 }
 
 uint64_t CaBundle::loads() const {

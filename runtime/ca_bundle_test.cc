@@ -24,9 +24,9 @@ namespace sslshim::runtime {
 namespace {
 
 using ::sslshim::testing::CertSpec;
+using ::sslshim::testing::IsOk;
 using ::sslshim::testing::Issue;
 using ::sslshim::testing::Issued;
-using ::sslshim::testing::IsOk;
 using ::sslshim::testing::KeyType;
 using ::sslshim::testing::OpenFdCount;
 using ::sslshim::testing::StatusIs;
@@ -56,8 +56,7 @@ void ReplaceFile(const std::string& path, const std::string& content) {
 std::string Roots(int n, const char* prefix) {
   std::string pem;
   for (int i = 0; i < n; ++i) {
-    CertSpec spec{.common_name = absl::StrCat(prefix, " root ", i),
-                  .is_ca = true};
+    CertSpec spec{.common_name = absl::StrCat(prefix, " root ", i), .is_ca = true};
     pem += Issue(spec, KeyType::kP256, nullptr).CertPem();
   }
   return pem;
@@ -123,18 +122,17 @@ TEST(CaBundleTest, MissingEmptyAndGarbageBundlesNameThePathAndTheFix) {
                {"/", "not a regular file"}};
   for (const Case& c : cases) {
     auto bundle = *CaBundle::Create({.path = c.path});
-    EXPECT_THAT(bundle->Get(),
-                StatusIs(absl::StatusCode::kFailedPrecondition,
-                         AllOf(HasSubstr("default CA bundle " + c.path),
-                               HasSubstr(c.what), HasSubstr("SSL_CERT_FILE"),
-                               HasSubstr("ca_bundle"))));
+    EXPECT_THAT(
+        bundle->Get(),
+        StatusIs(absl::StatusCode::kFailedPrecondition,
+                 AllOf(HasSubstr("default CA bundle " + c.path), HasSubstr(c.what),
+                       HasSubstr("SSL_CERT_FILE"), HasSubstr("ca_bundle"))));
     auto ctx = *shim::SSLContext::Create(shim::PROTOCOL_TLS_CLIENT);
     EXPECT_THAT(bundle->InstallShared(*ctx),
                 StatusIs(absl::StatusCode::kFailedPrecondition));
   }
   EXPECT_THAT(CaBundle::Create({.path = ""}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("SSL_CERT_FILE")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("SSL_CERT_FILE")));
   EXPECT_EQ(OpenFdCount(), fds);
 }
 
@@ -149,7 +147,8 @@ TEST(CaBundleTest, MissingBundleIsRetriedAndFoundOnceWritten) {
 TEST(CaBundleTest, ReReadsWhenTheFileIsRewrittenInPlaceOrReplaced) {
   const std::string path = TmpPath("ca.pem");
   WriteFile(path, Roots(1, "v1"));
-  auto bundle = *CaBundle::Create({.path = path, .recheck_interval = absl::ZeroDuration()});
+  auto bundle =
+      *CaBundle::Create({.path = path, .recheck_interval = absl::ZeroDuration()});
   auto v1 = *bundle->Get();
   ASSERT_EQ(v1->cas->certs.size(), 1u);
   WriteFile(path, Roots(2, "v2"));  // Same inode, new size.
@@ -186,7 +185,8 @@ TEST(CaBundleTest, FailedReReadKeepsTheLastGoodBundle) {
   const int fds = OpenFdCount();
   const std::string path = TmpPath("ca.pem");
   WriteFile(path, Roots(2, "good"));
-  auto bundle = *CaBundle::Create({.path = path, .recheck_interval = absl::ZeroDuration()});
+  auto bundle =
+      *CaBundle::Create({.path = path, .recheck_interval = absl::ZeroDuration()});
   auto good = *bundle->Get();
   WriteFile(path, "garbage");
   auto after = bundle->Get();
@@ -198,8 +198,8 @@ TEST(CaBundleTest, FailedReReadKeepsTheLastGoodBundle) {
                              HasSubstr("keeping the bundle read before"))));
   ASSERT_EQ(std::remove(path.c_str()), 0);
   EXPECT_EQ(bundle->Get()->get(), good.get());
-  EXPECT_THAT(bundle->last_error(), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                             HasSubstr("No such file")));
+  EXPECT_THAT(bundle->last_error(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("No such file")));
   WriteFile(path, Roots(1, "fixed"));
   EXPECT_EQ((*bundle->Get())->cas->certs.size(), 1u);
   EXPECT_THAT(bundle->last_error(), IsOk());
@@ -210,7 +210,8 @@ TEST(CaBundleTest, ConcurrentGetsWhileTheFileChanges) {
   const std::string path = TmpPath("ca.pem");
   const std::string a = Roots(1, "a"), b = Roots(2, "b");
   WriteFile(path, a);
-  auto bundle = *CaBundle::Create({.path = path, .recheck_interval = absl::ZeroDuration()});
+  auto bundle =
+      *CaBundle::Create({.path = path, .recheck_interval = absl::ZeroDuration()});
   std::atomic<bool> stop{false};
   std::atomic<int> failures{0};
   std::vector<std::thread> readers;

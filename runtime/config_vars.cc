@@ -69,11 +69,12 @@ absl::StatusOr<std::shared_ptr<const shim::SecureBytes>> DecodeKek(
   if (bytes.size() != 32) {
     size_t got = bytes.size();
     shim::WipeString(bytes);
-    return absl::InvalidArgumentError(absl::StrCat(
-        kKekVar, " must be a 32-byte key written as 64 hex digits or base64 "
-                 "(the value given is ",
-        trimmed.size(), " characters long and decodes to ", got,
-        " bytes); the value itself is not shown"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(kKekVar,
+                     " must be a 32-byte key written as 64 hex digits or base64 "
+                     "(the value given is ",
+                     trimmed.size(), " characters long and decodes to ", got,
+                     " bytes); the value itself is not shown"));
   }
   return std::make_shared<const shim::SecureBytes>(std::move(bytes));
 }
@@ -87,12 +88,10 @@ std::string ConfigVarsMarkdown() {
       "| Variable | Type | Default | Description |\n"
       "|---|---|---|---|\n";
   for (const ConfigVarSpec& v : kTable) {
-    std::string def = v.default_value.empty()
-                          ? std::string("(unset)")
-                          : absl::StrCat("`", v.default_value, "`");
-    absl::StrAppend(&out, "| `", v.name, "` | ", TypeName(v.type), " | ", def,
-                    " | ", absl::StrReplaceAll(v.description, {{"|", "\\|"}}),
-                    " |\n");
+    std::string def = v.default_value.empty() ? std::string("(unset)")
+                                              : absl::StrCat("`", v.default_value, "`");
+    absl::StrAppend(&out, "| `", v.name, "` | ", TypeName(v.type), " | ", def, " | ",
+                    absl::StrReplaceAll(v.description, {{"|", "\\|"}}), " |\n");
   }
   return out;
 }
@@ -131,23 +130,22 @@ absl::StatusOr<ConfigVars> ConfigVars::FromEnvironment(
   vars.https_verify_ = Lookup(env, verify_env_name);
   vars.ssl_cert_file_ = Lookup(env, kSslCertFileVar);
   if (vars.ssl_cert_file_.has_value() && vars.ssl_cert_file_->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kSslCertFileVar, " is set but empty: give the path of a PEM CA bundle "
-                         "or unset it"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(kSslCertFileVar,
+                     " is set but empty: give the path of a PEM CA bundle "
+                     "or unset it"));
   }
   if (absl::optional<std::string> kek = Lookup(env, kKekVar)) {
-    absl::StatusOr<std::shared_ptr<const shim::SecureBytes>> decoded =
-        DecodeKek(*kek);
+    absl::StatusOr<std::shared_ptr<const shim::SecureBytes>> decoded = DecodeKek(*kek);
     shim::WipeString(*kek);
     if (!decoded.ok()) return decoded.status();
     vars.kek_ = *std::move(decoded);
   }
-  vars.store_url_ =
-      Lookup(env, kStoreVar).value_or(std::string(kDefaultStoreUrl));
+  vars.store_url_ = Lookup(env, kStoreVar).value_or(std::string(kDefaultStoreUrl));
   if (vars.store_url_.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kStoreVar, " is set but empty: give a store URL such as ",
-        kDefaultStoreUrl, " or unset it"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(kStoreVar, " is set but empty: give a store URL such as ",
+                     kDefaultStoreUrl, " or unset it"));
   }
   return vars;
 }

@@ -88,13 +88,9 @@ class ConfigVars {
   // verify_env_name is the name the verify toggle is read under.
   const std::string& verify_env_name() const { return verify_env_name_; }
   // https_verify is the toggle's raw value, absent when unset.
-  const absl::optional<std::string>& https_verify() const {
-    return https_verify_;
-  }
+  const absl::optional<std::string>& https_verify() const { return https_verify_; }
   // ssl_cert_file is SSL_CERT_FILE, absent when unset.
-  const absl::optional<std::string>& ssl_cert_file() const {
-    return ssl_cert_file_;
-  }
+  const absl::optional<std::string>& ssl_cert_file() const { return ssl_cert_file_; }
   // kek is SSLSHIM_KEK decoded to its 32 bytes, or nullptr when unset.
   const std::shared_ptr<const shim::SecureBytes>& kek() const { return kek_; }
   // store_url is SSLSHIM_STORE or kDefaultStoreUrl.

@@ -29,12 +29,12 @@ TEST(ConfigVarsTest, EmptyEnvironmentGivesDocumentedDefaults) {
 
 TEST(ConfigVarsTest, ReadsEveryDeclaredVariableFromTheMap) {
   const std::string hex(64, 'a');
-  absl::StatusOr<ConfigVars> vars = ConfigVars::FromEnvironment(
-      {{"PYTHONHTTPSVERIFY", "0"},
-       {"SSL_CERT_FILE", "/tmp/ca.pem"},
-       {"SSLSHIM_KEK", hex},
-       {"SSLSHIM_STORE", "memory:"},
-       {"UNRELATED", "ignored"}});
+  absl::StatusOr<ConfigVars> vars =
+      ConfigVars::FromEnvironment({{"PYTHONHTTPSVERIFY", "0"},
+                                   {"SSL_CERT_FILE", "/tmp/ca.pem"},
+                                   {"SSLSHIM_KEK", hex},
+                                   {"SSLSHIM_STORE", "memory:"},
+                                   {"UNRELATED", "ignored"}});
   ASSERT_THAT(vars, IsOk());
   EXPECT_EQ(vars->https_verify(), "0");
   EXPECT_EQ(vars->ssl_cert_file(), "/tmp/ca.pem");
@@ -72,17 +72,14 @@ TEST(ConfigVarsTest, VerifyToggleIsReadUnderItsConfiguredName) {
   EXPECT_EQ(vars->verify_env_name(), "MY_VERIFY");
   EXPECT_EQ(vars->https_verify(), "1");
   EXPECT_THAT(ConfigVars::FromEnvironment({}, "9BAD-NAME"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("9BAD-NAME")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("9BAD-NAME")));
 }
 
 TEST(ConfigVarsTest, EmptyPathsAreRefused) {
   EXPECT_THAT(ConfigVars::FromEnvironment({{"SSL_CERT_FILE", ""}}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("SSL_CERT_FILE")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("SSL_CERT_FILE")));
   EXPECT_THAT(ConfigVars::FromEnvironment({{"SSLSHIM_STORE", ""}}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("SSLSHIM_STORE")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("SSLSHIM_STORE")));
 }
 
 TEST(ConfigVarsTest, ProcessEnvironmentReadsOnlyDeclaredNames) {

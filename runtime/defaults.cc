@@ -51,9 +51,8 @@ absl::StatusOr<std::shared_ptr<AppRuntime>> AppRuntime::Create(
     if (!loaded.ok()) return loaded.status();
     config = *std::move(loaded);
   }
-  Env env = options.host_env.has_value()
-                ? *std::move(options.host_env)
-                : ProcessEnvironment(config.verify_env_name);
+  Env env = options.host_env.has_value() ? *std::move(options.host_env)
+                                         : ProcessEnvironment(config.verify_env_name);
   for (const auto& [name, value] : config.env_variables) env[name] = value;
 
   absl::StatusOr<ConfigVars> vars =
@@ -65,13 +64,13 @@ absl::StatusOr<std::shared_ptr<AppRuntime>> AppRuntime::Create(
 
   std::string path = vars->ssl_cert_file().value_or(
       config.ca_bundle.value_or(std::string(kDefaultCaBundle)));
-  absl::StatusOr<std::shared_ptr<CaBundle>> bundle = CaBundle::Create(
-      {.path = path, .recheck_interval = options.ca_recheck_interval});
+  absl::StatusOr<std::shared_ptr<CaBundle>> bundle =
+      CaBundle::Create({.path = path, .recheck_interval = options.ca_recheck_interval});
   if (!bundle.ok()) return bundle.status();
 
-  return std::shared_ptr<AppRuntime>(
-      new AppRuntime(std::move(env), *std::move(vars), std::move(config),
-                     *std::move(policy), *std::move(bundle)));
+  return std::shared_ptr<AppRuntime>(new AppRuntime(std::move(env), *std::move(vars),
+                                                    std::move(config), *std::move(policy),
+                                                    *std::move(bundle)));
 }
 
 absl::Status AppRuntime::ApplyTlsRange(shim::SSLContext& ctx) const {
@@ -93,9 +92,8 @@ absl::Status AppRuntime::ApplyTlsRange(shim::SSLContext& ctx) const {
   return s;
 }
 
-absl::StatusOr<std::shared_ptr<shim::SSLContext>>
-AppRuntime::create_default_context(Purpose purpose,
-                                   const DefaultContextOptions& options) const {
+absl::StatusOr<std::shared_ptr<shim::SSLContext>> AppRuntime::create_default_context(
+    Purpose purpose, const DefaultContextOptions& options) const {
   absl::Status s = config_.RequireSsl();
   if (!s.ok()) return s;
   const bool server = purpose == Purpose::CLIENT_AUTH;
@@ -104,16 +102,14 @@ AppRuntime::create_default_context(Purpose purpose,
         "create_default_context: verify= applies to Purpose.SERVER_AUTH "
         "(client) contexts only; set verify_mode on a server context");
   }
-  absl::StatusOr<std::shared_ptr<shim::SSLContext>> ctx =
-      shim::SSLContext::Create(server ? shim::PROTOCOL_TLS_SERVER
-                                      : shim::PROTOCOL_TLS_CLIENT);
+  absl::StatusOr<std::shared_ptr<shim::SSLContext>> ctx = shim::SSLContext::Create(
+      server ? shim::PROTOCOL_TLS_SERVER : shim::PROTOCOL_TLS_CLIENT);
   if (!ctx.ok()) return ctx.status();
   shim::SSLContext& c = **ctx;
   s = ApplyTlsRange(c);
   const bool own_cas = !options.cafile.empty() || !options.cadata.empty();
   if (s.ok() && own_cas) {
-    s = c.load_verify_locations(
-        {.cafile = options.cafile, .cadata = options.cadata});
+    s = c.load_verify_locations({.cafile = options.cafile, .cadata = options.cadata});
   }
   if (s.ok() && !server) {
     if (policy_->ClientVerify(options.verify)) {
@@ -143,18 +139,16 @@ absl::StatusOr<std::unique_ptr<shim::SSLSocket>> AppRuntime::wrap_socket(
     if (verify_by_toggle && a.server_hostname.empty()) {
       return fail(shim::MakeError(
           shim::ErrorKind::kSSLError, absl::StatusCode::kInvalidArgument,
-          absl::StrCat(
-              "wrap_socket: ", policy_->variable(),
-              " verification (on unless it is 0) checks the server's "
-              "hostname, so server_hostname= is required; pass it, or pass "
-              "cert_reqs= explicitly")));
+          absl::StrCat("wrap_socket: ", policy_->variable(),
+                       " verification (on unless it is 0) checks the server's "
+                       "hostname, so server_hostname= is required; pass it, or pass "
+                       "cert_reqs= explicitly")));
     }
     // Built unverified, then switched on below (MakeWrapContext insists on
     // ca_certs for CERT_REQUIRED, and the default bundle is not a Source).
     a.cert_reqs = shim::CERT_NONE;
   }
-  absl::StatusOr<std::shared_ptr<shim::SSLContext>> ctx =
-      shim::MakeWrapContext(a);
+  absl::StatusOr<std::shared_ptr<shim::SSLContext>> ctx = shim::MakeWrapContext(a);
   if (!ctx.ok()) return fail(ctx.status());
   shim::SSLContext& c = **ctx;
   s = ApplyTlsRange(c);

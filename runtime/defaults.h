@@ -77,8 +77,8 @@ class AppRuntime {
   // the facade is refused) and builds the runtime. Errors: those of
   // LoadAppConfig, ConfigVars::FromEnvironment, VerifyPolicy::Create and
   // CaBundle::Create. The CA bundle itself is read on first use.
-  static absl::StatusOr<std::shared_ptr<AppRuntime>> Create(
-      const shim::Source& app_yaml, Options options);
+  static absl::StatusOr<std::shared_ptr<AppRuntime>> Create(const shim::Source& app_yaml,
+                                                            Options options);
   static absl::StatusOr<std::shared_ptr<AppRuntime>> Create(
       const shim::Source& app_yaml) {
     return Create(app_yaml, Options());
@@ -120,8 +120,7 @@ class AppRuntime {
 
  private:
   AppRuntime(Env env, ConfigVars vars, AppConfig config,
-             std::shared_ptr<VerifyPolicy> policy,
-             std::shared_ptr<CaBundle> bundle)
+             std::shared_ptr<VerifyPolicy> policy, std::shared_ptr<CaBundle> bundle)
       : env_(std::move(env)),
         vars_(std::move(vars)),
         config_(std::move(config)),

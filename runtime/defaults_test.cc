@@ -26,6 +26,8 @@
 namespace sslshim::runtime {
 namespace {
 
+using shim::ErrorKind;
+using shim::GetErrorKind;
 using ::sslshim::testing::IsOk;
 using ::sslshim::testing::KeyType;
 using ::sslshim::testing::OpenFdCount;
@@ -33,17 +35,14 @@ using ::sslshim::testing::StatusIs;
 using ::sslshim::testing::TestPki;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using shim::ErrorKind;
-using shim::GetErrorKind;
 
 constexpr char kSslApp[] = "libraries:\n- name: ssl\n  version: latest\n";
 
 std::string TmpPath(absl::string_view name) {
   const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(
-      dir != nullptr ? dir : "/tmp", "/",
-      ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_",
-      name);
+  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/",
+                      ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                      "_", name);
 }
 
 void WriteFile(const std::string& path, const std::string& content) {
@@ -83,8 +82,7 @@ class DefaultsTest : public ::testing::Test {
 
   // Runtime for `yaml` with SSL_CERT_FILE pointing at the test's bundle and
   // `env` on top.
-  std::shared_ptr<AppRuntime> Runtime(Env env = {},
-                                      const std::string& yaml = kSslApp) {
+  std::shared_ptr<AppRuntime> Runtime(Env env = {}, const std::string& yaml = kSslApp) {
     Env host{{"SSL_CERT_FILE", bundle_}};
     for (auto& [k, v] : env) host[k] = v;
     auto rt = AppRuntime::Create(shim::StringIO(yaml),
@@ -103,8 +101,8 @@ class DefaultsTest : public ::testing::Test {
     auto pair = testing::MakeTcpPair();
     if (!pair.ok()) return pair.status();
     auto server_ctx = *shim::SSLContext::Create(shim::PROTOCOL_TLS_SERVER);
-    absl::Status s = server_ctx->load_cert_chain(
-        shim::StringIO(pki.ServerChainPem()), shim::StringIO(pki.server.KeyPem()));
+    absl::Status s = server_ctx->load_cert_chain(shim::StringIO(pki.ServerChainPem()),
+                                                 shim::StringIO(pki.server.KeyPem()));
     if (!s.ok()) return s;
     std::thread server([&] {
       auto sock = server_ctx->wrap_socket(
@@ -140,10 +138,8 @@ class DefaultsTest : public ::testing::Test {
 TEST_F(DefaultsTest, ToggleUnsetVerifiesAgainstTheDefaultBundle) {
   auto rt = Runtime();
   EXPECT_THAT(Connect(*rt, Trusted(), {.server_hostname = "localhost"}), IsOk());
-  absl::Status untrusted =
-      Connect(*rt, Untrusted(), {.server_hostname = "localhost"});
-  EXPECT_EQ(GetErrorKind(untrusted), ErrorKind::kSSLCertVerificationError)
-      << untrusted;
+  absl::Status untrusted = Connect(*rt, Untrusted(), {.server_hostname = "localhost"});
+  EXPECT_EQ(GetErrorKind(untrusted), ErrorKind::kSSLCertVerificationError) << untrusted;
   EXPECT_THAT(untrusted, StatusIs(absl::StatusCode::kUnauthenticated,
                                   HasSubstr("CERTIFICATE_VERIFY_FAILED")));
   EXPECT_EQ(logs_.size(), 0u);
@@ -151,25 +147,22 @@ TEST_F(DefaultsTest, ToggleUnsetVerifiesAgainstTheDefaultBundle) {
 
 TEST_F(DefaultsTest, ToggleUnsetChecksTheHostname) {
   auto rt = Runtime();
-  absl::Status wrong =
-      Connect(*rt, Trusted(), {.server_hostname = "wrong.example"});
-  EXPECT_THAT(wrong, StatusIs(absl::StatusCode::kUnauthenticated,
-                              HasSubstr("wrong.example")));
+  absl::Status wrong = Connect(*rt, Trusted(), {.server_hostname = "wrong.example"});
+  EXPECT_THAT(wrong,
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("wrong.example")));
   EXPECT_THAT(Connect(*rt, Trusted(), {.server_hostname = "127.0.0.1"}), IsOk());
 }
 
 TEST_F(DefaultsTest, ToggleOneIsTheSameAsUnset) {
   auto rt = Runtime({{"PYTHONHTTPSVERIFY", "1"}});
-  EXPECT_EQ(GetErrorKind(
-                Connect(*rt, Untrusted(), {.server_hostname = "localhost"})),
+  EXPECT_EQ(GetErrorKind(Connect(*rt, Untrusted(), {.server_hostname = "localhost"})),
             ErrorKind::kSSLCertVerificationError);
   EXPECT_THAT(Connect(*rt, Trusted(), {.server_hostname = "localhost"}), IsOk());
 }
 
 TEST_F(DefaultsTest, ToggleZeroConnectsToAnUntrustedServerAndWarnsOnce) {
   auto rt = Runtime({{"PYTHONHTTPSVERIFY", "0"}});
-  EXPECT_THAT(Connect(*rt, Untrusted(), {.server_hostname = "localhost"}),
-              IsOk());
+  EXPECT_THAT(Connect(*rt, Untrusted(), {.server_hostname = "localhost"}), IsOk());
   EXPECT_THAT(Connect(*rt, Untrusted(), {}), IsOk()) << "no hostname needed";
   ASSERT_EQ(logs_.size(), 1u);
   EXPECT_THAT(logs_.lines[0], HasSubstr("PYTHONHTTPSVERIFY=0"));
@@ -179,8 +172,7 @@ TEST_F(DefaultsTest, ToggleFromAppYamlEnvVariablesOverridesTheHost) {
   auto rt = Runtime({{"PYTHONHTTPSVERIFY", "1"}},
                     absl::StrCat(kSslApp, "env_variables:\n  PYTHONHTTPSVERIFY: 0\n"));
   EXPECT_EQ(rt->env().at("PYTHONHTTPSVERIFY"), "0");
-  EXPECT_THAT(Connect(*rt, Untrusted(), {.server_hostname = "localhost"}),
-              IsOk());
+  EXPECT_THAT(Connect(*rt, Untrusted(), {.server_hostname = "localhost"}), IsOk());
   EXPECT_EQ(logs_.size(), 1u);
 }
 
@@ -205,19 +197,18 @@ TEST_F(DefaultsTest, VerifyingWithoutServerHostnameIsRefusedAndClosesTheFd) {
   const int fds = OpenFdCount();
   auto pair = testing::MakeTcpPair();
   ASSERT_THAT(pair, IsOk());
-  EXPECT_THAT(rt->wrap_socket(pair->client, {}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("server_hostname"),
-                             HasSubstr("PYTHONHTTPSVERIFY"))));
+  EXPECT_THAT(
+      rt->wrap_socket(pair->client, {}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("server_hostname"), HasSubstr("PYTHONHTTPSVERIFY"))));
   ::close(pair->server);
   EXPECT_EQ(OpenFdCount(), fds);
 }
 
 TEST_F(DefaultsTest, CallerCaCertsReplaceTheDefaultBundleWhenVerifying) {
   auto rt = Runtime();
-  const shim::WrapSocketArgs args{
-      .ca_certs = shim::StringIO(Untrusted().RootPem()),
-      .server_hostname = "localhost"};
+  const shim::WrapSocketArgs args{.ca_certs = shim::StringIO(Untrusted().RootPem()),
+                                  .server_hostname = "localhost"};
   EXPECT_THAT(Connect(*rt, Untrusted(), args), IsOk());
   EXPECT_EQ(GetErrorKind(Connect(*rt, Trusted(), args)),
             ErrorKind::kSSLCertVerificationError);
@@ -263,10 +254,8 @@ TEST_F(DefaultsTest, BundlePathPrecedence) {
 }
 
 TEST_F(DefaultsTest, CreateErrorsComeFromConfigAndEnvironment) {
-  EXPECT_THAT(AppRuntime::Create(shim::StringIO("libraries: {\n"),
-                                 {.host_env = Env{}}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("StringIO:")));
+  EXPECT_THAT(AppRuntime::Create(shim::StringIO("libraries: {\n"), {.host_env = Env{}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("StringIO:")));
   EXPECT_THAT(AppRuntime::Create(shim::StringIO(kSslApp),
                                  {.host_env = Env{{"PYTHONHTTPSVERIFY", "yes"}}}),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -283,8 +272,7 @@ TEST_F(DefaultsTest, RewrittenBundleReachesTheNextConnection) {
   auto rt = Runtime();
   EXPECT_FALSE(Connect(*rt, Untrusted(), {.server_hostname = "localhost"}).ok());
   WriteFile(bundle_, Trusted().RootPem() + Untrusted().RootPem());
-  EXPECT_THAT(Connect(*rt, Untrusted(), {.server_hostname = "localhost"}),
-              IsOk());
+  EXPECT_THAT(Connect(*rt, Untrusted(), {.server_hostname = "localhost"}), IsOk());
   EXPECT_EQ(rt->ca_bundle().loads(), 2u);
 }
 
@@ -294,11 +282,11 @@ TEST_F(DefaultsTest, TlsRangeFollowsTheLibraryVersion) {
   ASSERT_THAT(ctx, IsOk());
   EXPECT_EQ((*ctx)->minimum_version(), shim::TLSVersion::TLSv1_2);
   EXPECT_EQ((*ctx)->maximum_version(), shim::TLSVersion::TLSv1_3);
-  EXPECT_THAT(Connect(*latest, Trusted(),
-                      {.cert_reqs = shim::CERT_NONE,
-                       .ssl_version = shim::PROTOCOL_TLSv1}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("TLS 1.0"), HasSubstr("latest"))));
+  EXPECT_THAT(
+      Connect(*latest, Trusted(),
+              {.cert_reqs = shim::CERT_NONE, .ssl_version = shim::PROTOCOL_TLSv1}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("TLS 1.0"), HasSubstr("latest"))));
   auto old = Runtime({}, "libraries:\n- name: ssl\n  version: 2.7.11\n");
   ctx = old->create_default_context();
   ASSERT_THAT(ctx, IsOk());
@@ -355,8 +343,8 @@ TEST_F(DefaultsTest, CreateDefaultContextHandshakes) {
         (void)(*s)->do_handshake();
       }
     });
-    auto s = ctx->wrap_socket(pair->client, {.do_handshake_on_connect = false,
-                                             .server_hostname = host});
+    auto s = ctx->wrap_socket(
+        pair->client, {.do_handshake_on_connect = false, .server_hostname = host});
     absl::Status st = s.status();
     if (st.ok()) st = (*s)->settimeout(absl::Seconds(10));
     if (st.ok()) st = (*s)->do_handshake();

@@ -21,18 +21,18 @@ LogSink StderrLogSink() {
   };
 }
 
-absl::StatusOr<std::shared_ptr<VerifyPolicy>> VerifyPolicy::Create(
-    const ConfigVars& vars, LogSink sink) {
+absl::StatusOr<std::shared_ptr<VerifyPolicy>> VerifyPolicy::Create(const ConfigVars& vars,
+                                                                   LogSink sink) {
   bool verify = true;
   if (const absl::optional<std::string>& raw = vars.https_verify()) {
     absl::string_view v = absl::StripAsciiWhitespace(*raw);
     if (v == "0") {
       verify = false;
     } else if (v != "1") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          vars.verify_env_name(), "=\"", absl::CEscape(*raw),
-          "\" is not accepted: use 1 (verify server certificates, the "
-          "default when unset) or 0 (do not verify)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(vars.verify_env_name(), "=\"", absl::CEscape(*raw),
+                       "\" is not accepted: use 1 (verify server certificates, the "
+                       "default when unset) or 0 (do not verify)"));
     }
   }
   if (sink == nullptr) sink = StderrLogSink();
@@ -42,13 +42,13 @@ absl::StatusOr<std::shared_ptr<VerifyPolicy>> VerifyPolicy::Create(
 
 void VerifyPolicy::WarnOnce() const {
   if (warned_.exchange(true)) return;
-  sink_(absl::StrCat(
-      "WARNING: ", variable_,
-      "=0: TLS certificate verification is OFF for client connections that "
-      "do not ask for it explicitly (wrap_socket without cert_reqs, default "
-      "contexts, HTTPS requests without verify=). Connections can be "
-      "intercepted. Unset ",
-      variable_, " or set it to 1 to verify."));
+  sink_(
+      absl::StrCat("WARNING: ", variable_,
+                   "=0: TLS certificate verification is OFF for client connections that "
+                   "do not ask for it explicitly (wrap_socket without cert_reqs, default "
+                   "contexts, HTTPS requests without verify=). Connections can be "
+                   "intercepted. Unset ",
+                   variable_, " or set it to 1 to verify."));
 }
 
 bool VerifyPolicy::ClientVerify(absl::optional<bool> explicit_verify) const {

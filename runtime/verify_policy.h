@@ -61,8 +61,8 @@ class VerifyPolicy {
   // `sink` receives the warning (nullptr: StderrLogSink()). Errors:
   // InvalidArgument for a value other than unset, "0" or "1" (surrounding
   // whitespace ignored), naming the variable and the accepted values.
-  static absl::StatusOr<std::shared_ptr<VerifyPolicy>> Create(
-      const ConfigVars& vars, LogSink sink = nullptr);
+  static absl::StatusOr<std::shared_ptr<VerifyPolicy>> Create(const ConfigVars& vars,
+                                                              LogSink sink = nullptr);
 
   // verify_by_default is true unless the toggle is "0".
   bool verify_by_default() const { return verify_; }
@@ -78,8 +78,7 @@ class VerifyPolicy {
   // ClientCertReqs is ClientVerify for ssl's cert_reqs: an explicit value is
   // returned as is; unset gives CERT_REQUIRED (verify) or CERT_NONE (toggle
   // "0", warning logged once).
-  shim::VerifyMode ClientCertReqs(
-      absl::optional<shim::VerifyMode> explicit_reqs) const;
+  shim::VerifyMode ClientCertReqs(absl::optional<shim::VerifyMode> explicit_reqs) const;
 
   // warned reports whether the warning has been logged.
   bool warned() const { return warned_.load(); }

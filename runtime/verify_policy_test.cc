@@ -40,8 +40,8 @@ std::shared_ptr<VerifyPolicy> Policy(const Env& env, CapturingSink& cap,
 }
 
 TEST(VerifyPolicyTest, UnsetAndOneVerifyWithoutWarning) {
-  for (const Env& env : {Env{}, Env{{"PYTHONHTTPSVERIFY", "1"}},
-                         Env{{"PYTHONHTTPSVERIFY", " 1\n"}}}) {
+  for (const Env& env :
+       {Env{}, Env{{"PYTHONHTTPSVERIFY", "1"}}, Env{{"PYTHONHTTPSVERIFY", " 1\n"}}}) {
     CapturingSink cap;
     auto p = Policy(env, cap);
     ASSERT_NE(p, nullptr);
@@ -63,8 +63,7 @@ TEST(VerifyPolicyTest, ZeroTurnsDefaultsOffAndWarnsExactlyOnce) {
   EXPECT_FALSE(p->ClientVerify(absl::nullopt));
   EXPECT_EQ(p->ClientCertReqs(absl::nullopt), shim::CERT_NONE);
   ASSERT_EQ(cap.lines.size(), 1u);
-  EXPECT_THAT(cap.lines[0], AllOf(HasSubstr("WARNING"),
-                                  HasSubstr("PYTHONHTTPSVERIFY=0"),
+  EXPECT_THAT(cap.lines[0], AllOf(HasSubstr("WARNING"), HasSubstr("PYTHONHTTPSVERIFY=0"),
                                   HasSubstr("verification is OFF")));
   EXPECT_TRUE(p->warned());
 }
@@ -89,16 +88,15 @@ TEST(VerifyPolicyTest, OtherValuesAreErrorsNamingTheVariable) {
     ASSERT_THAT(vars, IsOk());
     EXPECT_THAT(VerifyPolicy::Create(*vars),
                 StatusIs(absl::StatusCode::kInvalidArgument,
-                         AllOf(HasSubstr("PYTHONHTTPSVERIFY"),
-                               HasSubstr("use 1"), HasSubstr("or 0"))))
+                         AllOf(HasSubstr("PYTHONHTTPSVERIFY"), HasSubstr("use 1"),
+                               HasSubstr("or 0"))))
         << bad;
   }
 }
 
 TEST(VerifyPolicyTest, ConfiguredNameIsUsedInWarningsAndErrors) {
   CapturingSink cap;
-  auto p = Policy({{"APP_VERIFY", "0"}, {"PYTHONHTTPSVERIFY", "1"}}, cap,
-                  "APP_VERIFY");
+  auto p = Policy({{"APP_VERIFY", "0"}, {"PYTHONHTTPSVERIFY", "1"}}, cap, "APP_VERIFY");
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->variable(), "APP_VERIFY");
   EXPECT_FALSE(p->ClientVerify(absl::nullopt));
@@ -106,9 +104,8 @@ TEST(VerifyPolicyTest, ConfiguredNameIsUsedInWarningsAndErrors) {
   EXPECT_THAT(cap.lines[0], HasSubstr("APP_VERIFY=0"));
   absl::StatusOr<ConfigVars> vars =
       ConfigVars::FromEnvironment({{"APP_VERIFY", "maybe"}}, "APP_VERIFY");
-  EXPECT_THAT(VerifyPolicy::Create(*vars),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("APP_VERIFY=\"maybe\"")));
+  EXPECT_THAT(VerifyPolicy::Create(*vars), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                    HasSubstr("APP_VERIFY=\"maybe\"")));
 }
 
 TEST(VerifyPolicyTest, ConcurrentUseWarnsOnce) {
