@@ -74,8 +74,8 @@ int ConnectOne(const addrinfo* ai, absl::Time deadline, int* err) {
 
 absl::StatusOr<int> Dial(const std::string& host, int port, absl::Duration timeout) {
   const std::string where = absl::StrCat(
-      host.find(':') != std::string::npos ? absl::StrCat("[", host, "]") : host,
-      ":", port);
+      host.find(':') != std::string::npos ? absl::StrCat("[", host, "]") : host, ":",
+      port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -85,8 +85,8 @@ absl::StatusOr<int> Dial(const std::string& host, int port, absl::Duration timeo
   const int gai = getaddrinfo(host.c_str(), service.c_str(), &hints, &raw);
   std::unique_ptr<addrinfo, AddrInfoDeleter> list(raw);
   if (gai != 0) {
-    std::string message = absl::StrCat("cannot resolve host '", host, "': ",
-                                       gai_strerror(gai));
+    std::string message =
+        absl::StrCat("cannot resolve host '", host, "': ", gai_strerror(gai));
     if (gai == EAI_SYSTEM) absl::StrAppend(&message, ": ", std::strerror(errno));
     if (gai == EAI_NONAME || gai == EAI_NODATA) {
       return absl::NotFoundError(message);
@@ -103,14 +103,14 @@ absl::StatusOr<int> Dial(const std::string& host, int port, absl::Duration timeo
     if (err == ETIMEDOUT) break;
   }
   if (last_err == ETIMEDOUT) {
-    return shim::MakeError(
-        shim::ErrorKind::kTimeoutError, absl::StatusCode::kDeadlineExceeded,
-        absl::StrCat("connecting to ", where, " timed out after ",
-                     absl::FormatDuration(timeout)));
+    return shim::MakeError(shim::ErrorKind::kTimeoutError,
+                           absl::StatusCode::kDeadlineExceeded,
+                           absl::StrCat("connecting to ", where, " timed out after ",
+                                        absl::FormatDuration(timeout)));
   }
-  return absl::UnavailableError(absl::StrCat(
-      "cannot connect to ", where, ": ", std::strerror(last_err),
-      last_err == ECONNREFUSED ? " (nothing listening on that port)" : ""));
+  return absl::UnavailableError(
+      absl::StrCat("cannot connect to ", where, ": ", std::strerror(last_err),
+                   last_err == ECONNREFUSED ? " (nothing listening on that port)" : ""));
 }
 
 }  // namespace sslshim::runtime

@@ -59,11 +59,11 @@ absl::Status HttpResponseParser::FinishAtEof() {
   }
   std::string where;
   if (!headers_done_) {
-    where = absl::StrCat("in the status line or headers (after ", bytes_fed_,
-                         " bytes)");
-  } else if (absl::StrContains(absl::AsciiStrToLower(response_.headers.Get(
-                                    "Transfer-Encoding").value_or("")),
-                                "chunked")) {
+    where = absl::StrCat("in the status line or headers (after ", bytes_fed_, " bytes)");
+  } else if (absl::StrContains(
+                 absl::AsciiStrToLower(
+                     response_.headers.Get("Transfer-Encoding").value_or("")),
+                 "chunked")) {
     where = absl::StrCat("in the chunked body (after ", response_.body.size(),
                          " body bytes)");
   } else {
@@ -81,13 +81,13 @@ absl::Status HttpResponseParser::ParserError(size_t offset) {
   if (!callback_error_.ok()) {
     sticky_error_ = callback_error_;
   } else if (err == HPE_HEADER_OVERFLOW) {
-    sticky_error_ = absl::ResourceExhaustedError(absl::StrCat(
-        "response headers exceed ", HTTP_MAX_HEADER_SIZE / 1024,
-        " KiB (HPE_HEADER_OVERFLOW)"));
+    sticky_error_ = absl::ResourceExhaustedError(
+        absl::StrCat("response headers exceed ", HTTP_MAX_HEADER_SIZE / 1024,
+                     " KiB (HPE_HEADER_OVERFLOW)"));
   } else {
-    sticky_error_ = absl::DataLossError(absl::StrCat(
-        "malformed HTTP response: ", http_errno_description(err), " (",
-        http_errno_name(err), ") at byte ", offset));
+    sticky_error_ = absl::DataLossError(
+        absl::StrCat("malformed HTTP response: ", http_errno_description(err), " (",
+                     http_errno_name(err), ") at byte ", offset));
   }
   return sticky_error_;
 }
@@ -148,8 +148,8 @@ int HttpResponseParser::OnHeadersComplete(http_parser* p) {
   r.keep_alive = http_should_keep_alive(p) != 0;
   // RFC 9112 section 6.3: HEAD, 204 and 304 responses end at the headers,
   // whatever Content-Length says (http-parser only knows this for 204).
-  const bool no_body = self->options_.head_request || r.status_code == 204 ||
-                       r.status_code == 304;
+  const bool no_body =
+      self->options_.head_request || r.status_code == 204 || r.status_code == 304;
   return no_body ? 1 : 0;
 }
 

@@ -87,10 +87,9 @@ TEST(HttpResponseParserTest, NoBodyFor204And304AndHead) {
                        Parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n"));
   EXPECT_EQ(r304.status_code, 304);
   EXPECT_EQ(r304.body, "");
-  ASSERT_OK_AND_ASSIGN(
-      ParsedResponse head,
-      Parse("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 1 << 20,
-            {.head_request = true}));
+  ASSERT_OK_AND_ASSIGN(ParsedResponse head,
+                       Parse("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", 1 << 20,
+                             {.head_request = true}));
   EXPECT_EQ(head.headers.Get("Content-Length"), "1000");
   EXPECT_EQ(head.body, "");
 }
@@ -114,9 +113,10 @@ TEST(HttpResponseParserTest, MalformedIsDataLossNamingTheError) {
       {"garbage\r\n\r\n", "HPE_INVALID_CONSTANT"},
   };
   for (const Case& c : cases) {
-    EXPECT_THAT(Parse(c.wire), StatusIs(absl::StatusCode::kDataLoss,
-                                        ::testing::AllOf(HasSubstr("malformed HTTP response"),
-                                                         HasSubstr(c.error))))
+    EXPECT_THAT(Parse(c.wire),
+                StatusIs(absl::StatusCode::kDataLoss,
+                         ::testing::AllOf(HasSubstr("malformed HTTP response"),
+                                          HasSubstr(c.error))))
         << c.wire;
   }
 }
@@ -153,7 +153,8 @@ TEST(HttpResponseParserTest, BodyLimit) {
 
 TEST(HttpResponseParserTest, HeaderOverflow) {
   std::string wire = "HTTP/1.1 200 OK\r\n";
-  for (int i = 0; i < 2000; ++i) wire += "X-Filler: 0123456789012345678901234567890123456789\r\n";
+  for (int i = 0; i < 2000; ++i)
+    wire += "X-Filler: 0123456789012345678901234567890123456789\r\n";
   EXPECT_THAT(Parse(wire, 4096), StatusIs(absl::StatusCode::kResourceExhausted,
                                           HasSubstr("HPE_HEADER_OVERFLOW")));
 }
@@ -161,7 +162,8 @@ TEST(HttpResponseParserTest, HeaderOverflow) {
 TEST(HttpResponseParserTest, ErrorsAreSticky) {
   HttpResponseParser parser({});
   EXPECT_THAT(parser.Feed("nope\r\n"), StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_THAT(parser.Feed("HTTP/1.1 200 OK\r\n\r\n"), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(parser.Feed("HTTP/1.1 200 OK\r\n\r\n"),
+              StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(parser.FinishAtEof(), StatusIs(absl::StatusCode::kDataLoss));
 }
 

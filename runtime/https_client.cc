@@ -158,8 +158,7 @@ class Connection {
 // BuildTlsContext makes the client context `request` asks for.
 absl::StatusOr<std::shared_ptr<shim::SSLContext>> BuildTlsContext(
     const ClientRequest& request, const ClientDefaults& defaults) {
-  const bool verify =
-      request.verify.is_set() ? request.verify.verify() : defaults.verify;
+  const bool verify = request.verify.is_set() ? request.verify.verify() : defaults.verify;
   absl::StatusOr<std::shared_ptr<shim::SSLContext>> ctx =
       shim::SSLContext::Create(shim::PROTOCOL_TLS_CLIENT);
   if (!ctx.ok()) return ctx.status();
@@ -209,8 +208,8 @@ absl::StatusOr<std::string> SerializeRequest(const Hop& hop) {
           absl::StrCat("invalid header name '", absl::CHexEscape(name), "'"));
     }
     if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "header '", name, "' has a CR, LF or NUL in its value"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("header '", name, "' has a CR, LF or NUL in its value"));
     }
     if (absl::EqualsIgnoreCase(name, "Transfer-Encoding")) {
       return absl::InvalidArgumentError(
@@ -220,9 +219,9 @@ absl::StatusOr<std::string> SerializeRequest(const Hop& hop) {
     if (absl::EqualsIgnoreCase(name, "Content-Length")) {
       size_t n = 0;
       if (!absl::SimpleAtoi(value, &n) || n != hop.body.size()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "Content-Length '", value, "' does not match the body (",
-            hop.body.size(), " bytes); leave it out"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("Content-Length '", value, "' does not match the body (",
+                         hop.body.size(), " bytes); leave it out"));
       }
       continue;
     }
@@ -256,12 +255,15 @@ absl::StatusOr<ClientResponse> FetchOnce(const Hop& hop, const ClientRequest& re
   absl::StatusOr<std::string> wire = SerializeRequest(hop);
   if (!wire.ok()) return wire.status();
 
-  const absl::Duration connect_timeout = request.connect_timeout.value_or(request.timeout);
+  const absl::Duration connect_timeout =
+      request.connect_timeout.value_or(request.timeout);
   absl::StatusOr<absl::Duration> allowed = budget.Next(connect_timeout);
   if (!allowed.ok()) return allowed.status();
   absl::StatusOr<int> fd = Dial(hop.url.host, hop.url.port, *allowed);
-  if (!fd.ok()) return Annotate(budget.Explain(fd.status(), connect_timeout, *allowed,
-                                         /*name_timeout=*/false), "connect");
+  if (!fd.ok())
+    return Annotate(budget.Explain(fd.status(), connect_timeout, *allowed,
+                                   /*name_timeout=*/false),
+                    "connect");
 
   std::unique_ptr<Connection> conn;
   if (ctx != nullptr) {
@@ -337,7 +339,9 @@ absl::StatusOr<Hop> NextHop(const Hop& hop, int status, absl::string_view locati
   if (!url.ok()) {
     return Annotate(url.status(), absl::StrCat("redirect (", status, ") Location"));
   }
-  Hop next{.method = hop.method, .url = *std::move(url), .headers = hop.headers,
+  Hop next{.method = hop.method,
+           .url = *std::move(url),
+           .headers = hop.headers,
            .body = hop.body};
   if ((status == 303 && next.method != "HEAD") ||
       (status == 302 && next.method != "HEAD") ||
@@ -363,8 +367,8 @@ absl::StatusOr<ClientResponse> HttpsClient::Fetch(const ClientRequest& request) 
   const absl::Time start = absl::Now();
   const std::string what = absl::StrCat(request.method, " ", request.url);
   if (!IsToken(request.method)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": invalid method '", absl::CHexEscape(request.method), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": invalid method '", absl::CHexEscape(request.method), "'"));
   }
   absl::StatusOr<Url> url = ParseUrl(request.url);
   if (!url.ok()) return Annotate(url.status(), request.method);
@@ -374,8 +378,10 @@ absl::StatusOr<ClientResponse> HttpsClient::Fetch(const ClientRequest& request) 
     budget.deadline = start + *request.deadline;
     budget.deadline_length = *request.deadline;
   }
-  Hop hop{.method = request.method, .url = *std::move(url),
-          .headers = request.headers, .body = request.body};
+  Hop hop{.method = request.method,
+          .url = *std::move(url),
+          .headers = request.headers,
+          .body = request.body};
   std::shared_ptr<shim::SSLContext> tls_context;  // Built on first https hop.
   std::vector<std::string> history;
   std::set<std::string> seen;
@@ -400,18 +406,17 @@ absl::StatusOr<ClientResponse> HttpsClient::Fetch(const ClientRequest& request) 
     }
     history.push_back(hop.url.ToString());
     if (static_cast<int>(history.size()) > request.max_redirects) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          what, ": exceeded ", request.max_redirects, " redirects (last: ",
-          hop.url.ToString(), " -> ", *location, ")"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat(what, ": exceeded ", request.max_redirects,
+                       " redirects (last: ", hop.url.ToString(), " -> ", *location, ")"));
     }
     absl::StatusOr<Hop> next = NextHop(hop, response->status_code, *location);
     if (!next.ok()) return Annotate(next.status(), hop_name);
-    const std::string next_name =
-        absl::StrCat(next->method, " ", next->url.ToString());
+    const std::string next_name = absl::StrCat(next->method, " ", next->url.ToString());
     if (seen.count(next_name) > 0) {
       history.push_back(next->url.ToString());
-      return absl::FailedPreconditionError(absl::StrCat(
-          what, ": redirect loop: ", absl::StrJoin(history, " -> ")));
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, ": redirect loop: ", absl::StrJoin(history, " -> ")));
     }
     hop = *std::move(next);
   }

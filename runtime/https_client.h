@@ -4,8 +4,9 @@
 // data=, verify=, cert=, timeout=)` and App Engine's urlfetch, over the ssl
 // facade. One HTTP/1.1 request per connection ("Connection: close").
 //
-//   HttpsClient client({.verify = true, .ca_bundle = "/etc/ssl/certs/ca-certificates.crt"});
-//   absl::StatusOr<ClientResponse> r = client.Fetch({
+//   HttpsClient client({.verify = true, .ca_bundle =
+//   "/etc/ssl/certs/ca-certificates.crt"}); absl::StatusOr<ClientResponse> r =
+//   client.Fetch({
 //       .method = "POST",
 //       .url = "https://api.example:8443/v1/items?x=1",
 //       .headers = {{"Content-Type", "application/json"}},
@@ -86,7 +87,8 @@ class VerifySetting {
   VerifySetting(bool verify) : set_(true), verify_(verify) {}
   VerifySetting(const char* ca_path) : VerifySetting(shim::Source(ca_path)) {}
   VerifySetting(std::string ca_path) : VerifySetting(shim::Source(std::move(ca_path))) {}
-  VerifySetting(std::shared_ptr<shim::Reader> ca) : VerifySetting(shim::Source(std::move(ca))) {}
+  VerifySetting(std::shared_ptr<shim::Reader> ca)
+      : VerifySetting(shim::Source(std::move(ca))) {}
   VerifySetting(shim::Source ca) : set_(true), verify_(true), ca_(std::move(ca)) {}
 
   // is_set is false for the default-constructed (unset) value.

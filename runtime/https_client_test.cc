@@ -131,8 +131,8 @@ struct PythonServer {
                             bool mutual, const std::string& tag) {
     PythonServer s;
     const std::string script = WriteFile("https_client_server.py", kPythonServer);
-    const std::string chain = WriteFile(
-        tag + "_chain.pem", leaf.CertPem() + pki.intermediate.CertPem());
+    const std::string chain =
+        WriteFile(tag + "_chain.pem", leaf.CertPem() + pki.intermediate.CertPem());
     const std::string key = WriteFile(tag + "_key.pem", leaf.KeyPem());
     std::vector<std::string> argv = {"/usr/bin/python3", script, chain, key};
     if (mutual) argv.push_back(WriteFile(tag + "_ca.pem", pki.RootPem()));
@@ -147,7 +147,8 @@ struct PythonServer {
     return s;
   }
 
-  std::string Url(absl::string_view host = "127.0.0.1", absl::string_view path = "/") const {
+  std::string Url(absl::string_view host = "127.0.0.1",
+                  absl::string_view path = "/") const {
     return absl::StrCat("https://", host, ":", port, path);
   }
 };
@@ -233,7 +234,8 @@ class ScriptServer {
   void Serve(int fd) {
     std::unique_ptr<ssl::SSLSocket> tls;
     if (ctx_ != nullptr) {
-      auto s = ctx_->wrap_socket(fd, {.server_side = true, .do_handshake_on_connect = false});
+      auto s =
+          ctx_->wrap_socket(fd, {.server_side = true, .do_handshake_on_connect = false});
       if (!s.ok()) return;  // fd closed by wrap_socket.
       tls = *std::move(s);
       if (!tls->settimeout(absl::Seconds(5)).ok() || !tls->do_handshake().ok()) return;
@@ -317,7 +319,8 @@ HttpsClient Client() {
 class PythonServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    one_way_ = new PythonServer(PythonServer::Start(Pki(), Pki().server, false, "oneway"));
+    one_way_ =
+        new PythonServer(PythonServer::Start(Pki(), Pki().server, false, "oneway"));
   }
   static void TearDownTestSuite() {
     delete one_way_;
@@ -345,7 +348,8 @@ TEST_F(PythonServerTest, VerifyWithCaReaderEchoesRequest) {
   EXPECT_THAT(r.body, HasSubstr(R"("method": "POST")"));
   EXPECT_THAT(r.body, HasSubstr(R"("path": "/items?x=1")"));
   EXPECT_THAT(r.body, HasSubstr(R"(["X-Trace", "abc"])"));
-  EXPECT_THAT(r.body, HasSubstr(absl::StrCat(R"(["Host", "localhost:)", one_way_->port, "\"]")));
+  EXPECT_THAT(r.body,
+              HasSubstr(absl::StrCat(R"(["Host", "localhost:)", one_way_->port, "\"]")));
   EXPECT_THAT(r.body, HasSubstr(R"("body": "hello body")"));
   EXPECT_THAT(r.body, HasSubstr(R"("client_subject": null)"));
   EXPECT_EQ(r.tls_version, "TLSv1.3");
@@ -374,14 +378,16 @@ TEST_F(PythonServerTest, VerifyWithCaPathAndWithDefaults) {
   EXPECT_THAT(HttpsClient().Fetch({.url = one_way_->Url(), .verify = ca}), IsOk());
   // Unset verify takes the defaults.
   EXPECT_THAT(Client().Fetch({.url = one_way_->Url()}), IsOk());
-  HttpsClient untrusting({.verify = true, .ca_bundle = ssl::StringIO(OtherPki().RootPem())});
+  HttpsClient untrusting(
+      {.verify = true, .ca_bundle = ssl::StringIO(OtherPki().RootPem())});
   EXPECT_THAT(untrusting.Fetch({.url = one_way_->Url()}),
               StatusIs(absl::StatusCode::kUnauthenticated));
   HttpsClient off({.verify = false});
   EXPECT_THAT(off.Fetch({.url = one_way_->Url()}), IsOk());
   // An explicit verify wins over the defaults, both ways.
-  EXPECT_THAT(off.Fetch({.url = one_way_->Url(), .verify = ssl::StringIO(OtherPki().RootPem())}),
-              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(
+      off.Fetch({.url = one_way_->Url(), .verify = ssl::StringIO(OtherPki().RootPem())}),
+      StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(untrusting.Fetch({.url = one_way_->Url(), .verify = false}), IsOk());
 }
 
@@ -390,9 +396,10 @@ TEST_F(PythonServerTest, UntrustedServerFailsWithVerifyCode) {
   const std::string url = one_way_->Url();
   absl::StatusOr<ClientResponse> r =
       HttpsClient().Fetch({.url = url, .verify = ssl::StringIO(OtherPki().RootPem())});
-  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnauthenticated,
-                          AllOf(StartsWith(absl::StrCat("GET ", url, ": TLS handshake: ")),
-                                HasSubstr("CERTIFICATE_VERIFY_FAILED"))));
+  EXPECT_THAT(r,
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       AllOf(StartsWith(absl::StrCat("GET ", url, ": TLS handshake: ")),
+                             HasSubstr("CERTIFICATE_VERIFY_FAILED"))));
   EXPECT_EQ(ssl::GetErrorKind(r.status()), ssl::ErrorKind::kSSLCertVerificationError);
   EXPECT_EQ(ssl::GetVerifyCode(r.status()), 20);  // UNABLE_TO_GET_ISSUER_CERT_LOCALLY
   EXPECT_EQ(ssl::GetVerifyMessage(r.status()), "unable to get local issuer certificate");
@@ -418,7 +425,8 @@ TEST(WrongHostnameTest, NameAndIpMismatchFail) {
       ::sslshim::testing::Issue(spec, KeyType::kP256, &Pki().intermediate);
   PythonServer server = PythonServer::Start(Pki(), wrong, false, "wrong");
   const int fds = OpenFdCount();
-  absl::StatusOr<ClientResponse> by_name = Client().Fetch({.url = server.Url("localhost")});
+  absl::StatusOr<ClientResponse> by_name =
+      Client().Fetch({.url = server.Url("localhost")});
   EXPECT_THAT(by_name, StatusIs(absl::StatusCode::kUnauthenticated,
                                 AllOf(HasSubstr("localhost"), HasSubstr("mismatch"))));
   absl::StatusOr<ClientResponse> by_ip = Client().Fetch({.url = server.Url("127.0.0.1")});
@@ -468,17 +476,18 @@ TEST(OpensslServerTest, WwwResponseReadUntilClose) {
   const std::string inter = WriteFile("ossl_inter.pem", pki.intermediate.CertPem());
   const std::string key = WriteFile("ossl_key.pem", pki.server.KeyPem());
   ASSERT_OK_AND_ASSIGN(
-      auto server, Subprocess::Start({"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:0",
-                                      "-naccept", "1", "-www", "-cert", leaf, "-cert_chain",
-                                      inter, "-key", key},
+      auto server, Subprocess::Start({"/usr/bin/openssl", "s_server", "-accept",
+                                      "127.0.0.1:0", "-naccept", "1", "-www", "-cert",
+                                      leaf, "-cert_chain", inter, "-key", key},
                                      "", absl::Seconds(60), /*keep_stdin_open=*/true));
   ASSERT_OK_AND_ASSIGN(std::string out,
                        server->WaitForOutput("ACCEPT 127.0.0.1:", absl::Seconds(20)));
   const int port = PortAfter(out, "ACCEPT 127.0.0.1:");
   ASSERT_GT(port, 0) << out;
   const int fds = OpenFdCount();
-  ASSERT_OK_AND_ASSIGN(ClientResponse r,
-                       Client().Fetch({.url = absl::StrCat("https://localhost:", port, "/")}));
+  ASSERT_OK_AND_ASSIGN(
+      ClientResponse r,
+      Client().Fetch({.url = absl::StrCat("https://localhost:", port, "/")}));
   EXPECT_EQ(r.status_code, 200);
   EXPECT_EQ(r.http_version, "HTTP/1.0");
   EXPECT_THAT(r.body, HasSubstr("s_server"));
@@ -510,23 +519,26 @@ TEST(ScriptedTest, ChunkedInterimAndNoBodyStatuses) {
   ScriptServer server([](const std::string& request) {
     const std::string line = RequestLine(request);
     if (absl::StrContains(line, "/chunked")) {
-      return std::vector<Step>{
-          {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"},
-          {"4\r\nabcd\r\n", absl::Milliseconds(20)},
-          {"3\r\nefg\r\n0\r\n\r\n"}};
+      return std::vector<Step>{{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 "
+                                "OK\r\nTransfer-Encoding: chunked\r\n\r\n"},
+                               {"4\r\nabcd\r\n", absl::Milliseconds(20)},
+                               {"3\r\nefg\r\n0\r\n\r\n"}};
     }
     if (absl::StrContains(line, "/204")) {
       return std::vector<Step>{{"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"}};
     }
     return std::vector<Step>{{"HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n"}};
   });
-  ASSERT_OK_AND_ASSIGN(ClientResponse chunked, HttpsClient().Fetch({.url = server.Url("/chunked")}));
+  ASSERT_OK_AND_ASSIGN(ClientResponse chunked,
+                       HttpsClient().Fetch({.url = server.Url("/chunked")}));
   EXPECT_EQ(chunked.status_code, 200);
   EXPECT_EQ(chunked.body, "abcdefg");
-  ASSERT_OK_AND_ASSIGN(ClientResponse r204, HttpsClient().Fetch({.url = server.Url("/204")}));
+  ASSERT_OK_AND_ASSIGN(ClientResponse r204,
+                       HttpsClient().Fetch({.url = server.Url("/204")}));
   EXPECT_EQ(r204.status_code, 204);
   EXPECT_EQ(r204.body, "");
-  ASSERT_OK_AND_ASSIGN(ClientResponse r304, HttpsClient().Fetch({.url = server.Url("/304")}));
+  ASSERT_OK_AND_ASSIGN(ClientResponse r304,
+                       HttpsClient().Fetch({.url = server.Url("/304")}));
   EXPECT_EQ(r304.status_code, 304);
   EXPECT_EQ(r304.headers.Get("etag"), "x");
 }
@@ -547,8 +559,8 @@ TEST(ScriptedTest, ProtocolErrors) {
        absl::StatusCode::kDataLoss, "premature EOF"},
       {"HTTP/1.1 200 OK\r\nContent-Le", absl::StatusCode::kDataLoss, "premature EOF"},
       {"", absl::StatusCode::kUnavailable, "without sending a response"},
-      {"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n", absl::StatusCode::kResourceExhausted,
-       "max_response_bytes"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n",
+       absl::StatusCode::kResourceExhausted, "max_response_bytes"},
   };
   int n = 0;
   for (const Case& c : cases) {
@@ -557,9 +569,11 @@ TEST(ScriptedTest, ProtocolErrors) {
     ScriptServer server(Reply(wire));
     const int fds = OpenFdCount();
     const std::string url = server.Url("/p");
-    EXPECT_THAT(HttpsClient().Fetch({.url = url, .max_response_bytes = 1000}),
-                StatusIs(c.code, AllOf(StartsWith(absl::StrCat("GET ", url, ": reading the response: ")),
-                                       HasSubstr(c.message))))
+    EXPECT_THAT(
+        HttpsClient().Fetch({.url = url, .max_response_bytes = 1000}),
+        StatusIs(c.code,
+                 AllOf(StartsWith(absl::StrCat("GET ", url, ": reading the response: ")),
+                       HasSubstr(c.message))))
         << c.wire;
     ASSERT_TRUE(server.WaitHandled(1));
     EXPECT_EQ(OpenFdCount(), fds) << c.wire;
@@ -569,12 +583,15 @@ TEST(ScriptedTest, ProtocolErrors) {
 }
 
 TEST(ScriptedTest, TlsReadUntilCloseAndPrematureEof) {
-  ScriptServer server([](const std::string& request) {
-    if (absl::StrContains(RequestLine(request), "/short")) {
-      return std::vector<Step>{{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this"}};
-    }
-    return std::vector<Step>{{"HTTP/1.0 200 OK\r\n\r\nuntil "}, {"close"}};
-  }, /*tls=*/true);
+  ScriptServer server(
+      [](const std::string& request) {
+        if (absl::StrContains(RequestLine(request), "/short")) {
+          return std::vector<Step>{
+              {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this"}};
+        }
+        return std::vector<Step>{{"HTTP/1.0 200 OK\r\n\r\nuntil "}, {"close"}};
+      },
+      /*tls=*/true);
   ASSERT_OK_AND_ASSIGN(ClientResponse r, Client().Fetch({.url = server.Url("/close")}));
   EXPECT_EQ(r.body, "until close");
   EXPECT_EQ(r.tls_version, "TLSv1.3");
@@ -608,7 +625,8 @@ TEST(ScriptedTest, TlsHandshakeTimeout) {
   const std::string url = absl::StrCat("https://127.0.0.1:", server.port(), "/");
   absl::StatusOr<ClientResponse> r =
       Client().Fetch({.url = url, .timeout = absl::Milliseconds(300)});
-  EXPECT_THAT(r, StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("TLS handshake")));
+  EXPECT_THAT(r,
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("TLS handshake")));
   EXPECT_EQ(ssl::GetErrorKind(r.status()), ssl::ErrorKind::kTimeoutError);
 }
 
@@ -635,8 +653,8 @@ Script Redirector() {
   return [](const std::string& request) {
     const std::string line = RequestLine(request);
     auto redirect = [](int code, const std::string& to) {
-      return std::vector<Step>{{absl::StrCat("HTTP/1.1 ", code, " Moved\r\nLocation: ", to,
-                                             "\r\nContent-Length: 0\r\n\r\n")}};
+      return std::vector<Step>{{absl::StrCat("HTTP/1.1 ", code, " Moved\r\nLocation: ",
+                                             to, "\r\nContent-Length: 0\r\n\r\n")}};
     };
     if (absl::StrContains(line, " /r3 ")) return redirect(302, "/r2");
     if (absl::StrContains(line, " /r2 ")) return redirect(301, "r1");
@@ -647,8 +665,8 @@ Script Redirector() {
     if (absl::StrContains(line, " /loop-b ")) return redirect(302, "/loop-a");
     if (absl::StrContains(line, " /bad ")) return redirect(302, "ftp://x/");
     const std::string body = request;
-    return std::vector<Step>{{absl::StrCat("HTTP/1.1 200 OK\r\nContent-Length: ", body.size(),
-                                           "\r\n\r\n", body)}};
+    return std::vector<Step>{{absl::StrCat(
+        "HTTP/1.1 200 OK\r\nContent-Length: ", body.size(), "\r\n\r\n", body)}};
   };
 }
 
@@ -663,12 +681,12 @@ TEST(RedirectTest, OffByDefault) {
 
 TEST(RedirectTest, FollowsChainWithHistory) {
   ScriptServer server(Redirector());
-  ASSERT_OK_AND_ASSIGN(ClientResponse r,
-                       HttpsClient().Fetch({.url = server.Url("/r3"), .allow_redirects = true}));
+  ASSERT_OK_AND_ASSIGN(ClientResponse r, HttpsClient().Fetch({.url = server.Url("/r3"),
+                                                              .allow_redirects = true}));
   EXPECT_EQ(r.status_code, 200);
   EXPECT_EQ(r.url, server.Url("/echo"));
   EXPECT_EQ(r.history, (std::vector<std::string>{server.Url("/r3"), server.Url("/r2"),
-                                                  server.Url("/r1")}));
+                                                 server.Url("/r1")}));
   EXPECT_THAT(r.body, StartsWith("GET /echo HTTP/1.1\r\n"));
 }
 
@@ -698,17 +716,20 @@ TEST(RedirectTest, MethodAndBodyRules) {
 
 TEST(RedirectTest, LoopLimitAndBadLocation) {
   ScriptServer server(Redirector());
-  EXPECT_THAT(HttpsClient().Fetch({.url = server.Url("/loop-a"), .allow_redirects = true}),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr(absl::StrCat("redirect loop: ", server.Url("/loop-a"), " -> ",
-                                              server.Url("/loop-b"), " -> ",
-                                              server.Url("/loop-a")))));
-  EXPECT_THAT(HttpsClient().Fetch(
-                  {.url = server.Url("/r3"), .allow_redirects = true, .max_redirects = 2}),
-              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("exceeded 2 redirects")));
-  EXPECT_THAT(HttpsClient().Fetch({.url = server.Url("/bad"), .allow_redirects = true}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("Location"), HasSubstr("unsupported scheme 'ftp'"))));
+  EXPECT_THAT(
+      HttpsClient().Fetch({.url = server.Url("/loop-a"), .allow_redirects = true}),
+      StatusIs(
+          absl::StatusCode::kFailedPrecondition,
+          HasSubstr(absl::StrCat("redirect loop: ", server.Url("/loop-a"), " -> ",
+                                 server.Url("/loop-b"), " -> ", server.Url("/loop-a")))));
+  EXPECT_THAT(
+      HttpsClient().Fetch(
+          {.url = server.Url("/r3"), .allow_redirects = true, .max_redirects = 2}),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("exceeded 2 redirects")));
+  EXPECT_THAT(
+      HttpsClient().Fetch({.url = server.Url("/bad"), .allow_redirects = true}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("Location"), HasSubstr("unsupported scheme 'ftp'"))));
 }
 
 // --- Connection errors and bad requests ------------------------------------------
@@ -757,8 +778,8 @@ TEST(ConnectErrorTest, ConnectTimeout) {
 
 TEST(ConnectErrorTest, DnsFailure) {
   const int fds = OpenFdCount();
-  absl::StatusOr<ClientResponse> r =
-      Client().Fetch({.url = "https://no-such-host.invalid/x", .timeout = absl::Seconds(5)});
+  absl::StatusOr<ClientResponse> r = Client().Fetch(
+      {.url = "https://no-such-host.invalid/x", .timeout = absl::Seconds(5)});
   // NotFound from a resolver that answers NXDOMAIN; Unavailable where no DNS
   // server is reachable at all (EAI_AGAIN).
   EXPECT_THAT(r.status().code(),
@@ -789,13 +810,16 @@ TEST(BadRequestTest, RefusedBeforeConnecting) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid method")));
   EXPECT_THAT(client.Fetch({.url = "https://u:p@127.0.0.1:1/"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("userinfo")));
-  EXPECT_THAT(client.Fetch({.url = "http://127.0.0.1:1/", .headers = {{"X", "a\r\nInjected: 1"}}}),
+  EXPECT_THAT(client.Fetch(
+                  {.url = "http://127.0.0.1:1/", .headers = {{"X", "a\r\nInjected: 1"}}}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("CR, LF or NUL")));
-  EXPECT_THAT(client.Fetch({.url = "http://127.0.0.1:1/", .headers = {{"Bad Name", "a"}}}),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid header name")));
-  EXPECT_THAT(client.Fetch({.url = "http://127.0.0.1:1/",
-                            .headers = {{"Transfer-Encoding", "chunked"}}}),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Transfer-Encoding")));
+  EXPECT_THAT(
+      client.Fetch({.url = "http://127.0.0.1:1/", .headers = {{"Bad Name", "a"}}}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid header name")));
+  EXPECT_THAT(
+      client.Fetch(
+          {.url = "http://127.0.0.1:1/", .headers = {{"Transfer-Encoding", "chunked"}}}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Transfer-Encoding")));
   EXPECT_THAT(client.Fetch({.url = "http://127.0.0.1:1/",
                             .headers = {{"Content-Length", "9"}},
                             .body = "abc"}),

@@ -7,8 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,8 +26,8 @@ absl::Status Bad(absl::string_view url, absl::string_view why) {
 int DefaultPort(absl::string_view scheme) { return scheme == "https" ? 443 : 80; }
 
 bool IsHostChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-         c == '.' || c == '_';
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ||
+         c == '_';
 }
 
 // PercentEncodeNonAscii escapes bytes >= 0x80 in a request target (as
@@ -97,8 +97,8 @@ absl::StatusOr<Url> ParseUrl(absl::string_view url) {
   Url out;
   out.scheme = absl::AsciiStrToLower(url.substr(0, sep));
   if (out.scheme != "http" && out.scheme != "https") {
-    return Bad(url, absl::StrCat("unsupported scheme '", out.scheme,
-                                 "' (only http and https)"));
+    return Bad(
+        url, absl::StrCat("unsupported scheme '", out.scheme, "' (only http and https)"));
   }
   absl::string_view rest = url.substr(sep + 3);
   size_t end = rest.find_first_of("/?#");

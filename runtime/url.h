@@ -32,9 +32,9 @@ struct Url {
   // name, or an IP literal without brackets ("127.0.0.1", "::1").
   std::string host;
   bool host_is_ip = false;
-  int port = 0;        // Explicit port, or 80 / 443 from the scheme.
+  int port = 0;              // Explicit port, or 80 / 443 from the scheme.
   bool default_port = true;  // No port was given (or it equals the default).
-  std::string target;  // Path and query, always starting with '/'.
+  std::string target;        // Path and query, always starting with '/'.
 
   // HostHeader returns the Host header value: host (IPv6 bracketed) plus
   // ":port" unless the port is the scheme's default.
