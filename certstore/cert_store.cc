@@ -11,24 +11,20 @@
 namespace sslshim::certstore {
 namespace {
 
-absl::Status WithPath(const KeyPath& path, const Store& store,
-                      const absl::Status& s) {
+absl::Status WithPath(const KeyPath& path, const Store& store, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat("record ", path.ToString(), " in ",
-                                             store.Describe(), ": ",
-                                             s.message()));
+                                             store.Describe(), ": ", s.message()));
 }
 
 }  // namespace
 
-CertStore::CertStore(std::unique_ptr<Store> owned, Store* store,
-                     CertStoreOptions options)
+CertStore::CertStore(std::unique_ptr<Store> owned, Store* store, CertStoreOptions options)
     : owned_(std::move(owned)), store_(store), options_(std::move(options)) {}
 
-absl::StatusOr<std::unique_ptr<CertStore>> CertStore::Create(
-    std::unique_ptr<Store> store, CertStoreOptions options) {
+absl::StatusOr<std::unique_ptr<CertStore>> CertStore::Create(std::unique_ptr<Store> store,
+                                                             CertStoreOptions options) {
   Store* raw = store.get();
-  absl::StatusOr<std::unique_ptr<CertStore>> cs =
-      CreateBorrowed(raw, std::move(options));
+  absl::StatusOr<std::unique_ptr<CertStore>> cs = CreateBorrowed(raw, std::move(options));
   if (cs.ok()) (*cs)->owned_ = std::move(store);
   return cs;
 }
@@ -39,8 +35,7 @@ absl::StatusOr<std::unique_ptr<CertStore>> CertStore::CreateBorrowed(
   if (options.max_record_bytes == 0) {
     return absl::InvalidArgumentError("max_record_bytes must be > 0");
   }
-  return std::unique_ptr<CertStore>(
-      new CertStore(nullptr, store, std::move(options)));
+  return std::unique_ptr<CertStore>(new CertStore(nullptr, store, std::move(options)));
 }
 
 int64_t CertStore::Now() const {
@@ -54,12 +49,11 @@ const Kek* CertStore::FindKek(absl::string_view id) const {
   return nullptr;
 }
 
-absl::StatusOr<uint64_t> CertStore::Put(
-    const KeyPath& path, const std::map<std::string, std::string>& fields,
-    const PutOptions& options) {
+absl::StatusOr<uint64_t> CertStore::Put(const KeyPath& path,
+                                        const std::map<std::string, std::string>& fields,
+                                        const PutOptions& options) {
   absl::StatusOr<RecordMetadata> md = ValidateFields(
-      fields, ValidationOptions{.allow_expired = options.allow_expired,
-                                .now = Now()});
+      fields, ValidationOptions{.allow_expired = options.allow_expired, .now = Now()});
   if (!md.ok()) return WithPath(path, *store_, md.status());
   Record record;
   record.metadata = *std::move(md);
@@ -70,23 +64,22 @@ absl::StatusOr<uint64_t> CertStore::Put(
       continue;
     }
     if (options_.keks.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "record ", path.ToString(), ": field ", name,
-          " holds a private key but no KEK is configured; refusing to store "
-          "it unsealed (set SSLSHIM_KEK or pass --kek-file)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("record ", path.ToString(), ": field ", name,
+                       " holds a private key but no KEK is configured; refusing to store "
+                       "it unsealed (set SSLSHIM_KEK or pass --kek-file)"));
     }
-    absl::StatusOr<std::string> sealed =
-        Seal(options_.keks.front(), path, name, value);
+    absl::StatusOr<std::string> sealed = Seal(options_.keks.front(), path, name, value);
     if (!sealed.ok()) return sealed.status();
     f.value = *std::move(sealed);
     f.sealed = true;
   }
   std::string bytes = EncodeRecord(record);
   if (bytes.size() > options_.max_record_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "record ", path.ToString(), " is ", bytes.size(),
-        " bytes encoded, over the limit of ", options_.max_record_bytes,
-        " (max_record_bytes); nothing was written"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("record ", path.ToString(), " is ", bytes.size(),
+                     " bytes encoded, over the limit of ", options_.max_record_bytes,
+                     " (max_record_bytes); nothing was written"));
   }
   return store_->Put(path, bytes, options.expected_generation);
 }
@@ -105,8 +98,8 @@ absl::StatusOr<SecretBytes> CertStore::ReadField(const Record& record,
                                                  absl::string_view field) const {
   auto it = record.fields.find(std::string(field));
   if (it == record.fields.end()) {
-    return absl::NotFoundError(absl::StrCat("record ", record.path.ToString(),
-                                            " has no field ", field));
+    return absl::NotFoundError(
+        absl::StrCat("record ", record.path.ToString(), " has no field ", field));
   }
   if (!it->second.sealed) return SecretBytes(it->second.value);
   const Kek* kek = nullptr;
@@ -116,8 +109,7 @@ absl::StatusOr<SecretBytes> CertStore::ReadField(const Record& record,
   return Unseal(kek, record.path, field, it->second.value);
 }
 
-absl::Status CertStore::Delete(const KeyPath& path,
-                               uint64_t expected_generation) {
+absl::Status CertStore::Delete(const KeyPath& path, uint64_t expected_generation) {
   return store_->Delete(path, expected_generation);
 }
 
@@ -136,8 +128,7 @@ absl::Status CertStore::ResealOne(const KeyPath& path, const Kek& new_kek,
       if (*id == new_kek.id()) continue;
       absl::StatusOr<SecretBytes> plain = ReadField(*r, name);
       if (!plain.ok()) return plain.status();
-      absl::StatusOr<std::string> sealed =
-          Seal(new_kek, path, name, plain->view());
+      absl::StatusOr<std::string> sealed = Seal(new_kek, path, name, plain->view());
       if (!sealed.ok()) return sealed.status();
       field.value = *std::move(sealed);
       changed = true;
@@ -150,8 +141,7 @@ absl::Status CertStore::ResealOne(const KeyPath& path, const Kek& new_kek,
       ++report->already_current;
       return absl::OkStatus();
     }
-    absl::StatusOr<uint64_t> g =
-        store_->Put(path, EncodeRecord(*r), r->generation);
+    absl::StatusOr<uint64_t> g = store_->Put(path, EncodeRecord(*r), r->generation);
     if (g.ok()) {
       ++report->resealed;
       return absl::OkStatus();

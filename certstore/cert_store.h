@@ -52,9 +52,9 @@ struct PutOptions {
 
 // ResealReport says what CertStore::Reseal() did.
 struct ResealReport {
-  size_t resealed = 0;         // Records re-sealed under the new KEK.
-  size_t already_current = 0;  // Already under the new KEK (resumed run).
-  size_t without_keys = 0;     // No sealed fields.
+  size_t resealed = 0;                // Records re-sealed under the new KEK.
+  size_t already_current = 0;         // Already under the new KEK (resumed run).
+  size_t without_keys = 0;            // No sealed fields.
   std::vector<std::string> failures;  // "<path>: <error>" per failed record.
 };
 
@@ -63,8 +63,8 @@ class CertStore {
  public:
   // Create() takes ownership of `store`. Errors: InvalidArgument (null store,
   // max_record_bytes 0).
-  static absl::StatusOr<std::unique_ptr<CertStore>> Create(
-      std::unique_ptr<Store> store, CertStoreOptions options);
+  static absl::StatusOr<std::unique_ptr<CertStore>> Create(std::unique_ptr<Store> store,
+                                                           CertStoreOptions options);
 
   // CreateBorrowed() is Create() over a borrowed `store`, which must outlive
   // the CertStore (e.g. a shared backend or a TenantView).
@@ -92,27 +92,23 @@ class CertStore {
                                         absl::string_view field) const;
 
   // Delete() removes a record (compare-and-set as in Store::Delete).
-  absl::Status Delete(const KeyPath& path,
-                      uint64_t expected_generation = kAnyGeneration);
+  absl::Status Delete(const KeyPath& path, uint64_t expected_generation = kAnyGeneration);
 
   // Reseal() re-seals every key field under `prefix` with `new_kek`,
   // opening with any configured KEK. Records already under `new_kek` are
   // skipped, so an interrupted run is resumed by running it again. Each
   // record is rewritten with compare-and-set (retried on conflict).
   // Errors: only for listing failures; per-record failures are in the report.
-  absl::StatusOr<ResealReport> Reseal(const KeyPath& prefix,
-                                      const Kek& new_kek);
+  absl::StatusOr<ResealReport> Reseal(const KeyPath& prefix, const Kek& new_kek);
 
   // store() borrows the underlying Store (for List and Watch).
   Store* store() const { return store_; }
 
  private:
-  CertStore(std::unique_ptr<Store> owned, Store* store,
-            CertStoreOptions options);
+  CertStore(std::unique_ptr<Store> owned, Store* store, CertStoreOptions options);
   int64_t Now() const;
   const Kek* FindKek(absl::string_view id) const;
-  absl::Status ResealOne(const KeyPath& path, const Kek& new_kek,
-                         ResealReport* report);
+  absl::Status ResealOne(const KeyPath& path, const Kek& new_kek, ResealReport* report);
 
   std::unique_ptr<Store> owned_;  // Null when borrowed.
   Store* const store_;

@@ -50,11 +50,11 @@ TEST_F(CertStoreTest, ExpiryUsesTheInjectedClock) {
 }
 
 TEST_F(CertStoreTest, SealedValueCopiedToAnotherRecordDoesNotOpen) {
-  ASSERT_OK_AND_ASSIGN(auto cs, CertStore::CreateBorrowed(
-                                    store_.get(), {.keks = {TestKek('1')}}));
-  ASSERT_OK(cs->Put(P({"S", "victim"}),
-                    {{"cert", leaf_.cert_pem}, {"key_str", leaf_.key_pem}})
-                .status());
+  ASSERT_OK_AND_ASSIGN(auto cs,
+                       CertStore::CreateBorrowed(store_.get(), {.keks = {TestKek('1')}}));
+  ASSERT_OK(
+      cs->Put(P({"S", "victim"}), {{"cert", leaf_.cert_pem}, {"key_str", leaf_.key_pem}})
+          .status());
   ASSERT_OK_AND_ASSIGN(StoreEntry raw, store_->Get(P({"S", "victim"})));
   ASSERT_OK(store_->Put(P({"S", "thief"}), raw.value, kMustNotExist).status());
   ASSERT_OK_AND_ASSIGN(Record stolen, cs->Get(P({"S", "thief"})));
@@ -64,13 +64,13 @@ TEST_F(CertStoreTest, SealedValueCopiedToAnotherRecordDoesNotOpen) {
 }
 
 TEST_F(CertStoreTest, OpensWithAnyConfiguredKekById) {
-  ASSERT_OK_AND_ASSIGN(auto old_cs, CertStore::CreateBorrowed(
-                                        store_.get(), {.keks = {TestKek('o')}}));
+  ASSERT_OK_AND_ASSIGN(auto old_cs,
+                       CertStore::CreateBorrowed(store_.get(), {.keks = {TestKek('o')}}));
   ASSERT_OK(old_cs->Put(P({"S", 1}), {{"key_str", leaf_.key_pem}}).status());
   // During a KEK rotation the runtime configures {new, old}.
   ASSERT_OK_AND_ASSIGN(
-      auto both, CertStore::CreateBorrowed(
-                     store_.get(), {.keks = {TestKek('n'), TestKek('o')}}));
+      auto both,
+      CertStore::CreateBorrowed(store_.get(), {.keks = {TestKek('n'), TestKek('o')}}));
   ASSERT_OK_AND_ASSIGN(Record r, both->Get(P({"S", 1})));
   ASSERT_OK_AND_ASSIGN(SecretBytes key, both->ReadField(r, "key_str"));
   EXPECT_EQ(key.view(), leaf_.key_pem);

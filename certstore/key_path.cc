@@ -14,8 +14,7 @@ namespace sslshim::certstore {
 namespace {
 
 bool IsUnreserved(unsigned char c) {
-  return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '~' ||
-         c == '-';
+  return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '~' || c == '-';
 }
 
 bool AllDigits(absl::string_view s) {
@@ -54,9 +53,8 @@ bool IsValidUtf8(absl::string_view s) {
       if ((cc & 0xC0) != 0x80) return false;
       cp = (cp << 6) | (cc & 0x3F);
     }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-        (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return false;
     }
     i += n + 1;
@@ -89,22 +87,19 @@ int HexValue(char c) {
 absl::Status ComponentError(absl::string_view what, size_t index,
                             absl::string_view detail) {
   return absl::InvalidArgumentError(
-      absl::StrCat("invalid key path: ", what, " of element ", index + 1, " ",
-                   detail));
+      absl::StrCat("invalid key path: ", what, " of element ", index + 1, " ", detail));
 }
 
-absl::Status ValidateString(absl::string_view what, size_t index,
-                            absl::string_view s) {
+absl::Status ValidateString(absl::string_view what, size_t index, absl::string_view s) {
   if (s.empty()) return ComponentError(what, index, "is empty");
   if (!IsValidUtf8(s)) return ComponentError(what, index, "is not valid UTF-8");
   return absl::OkStatus();
 }
 
-absl::Status ParseError(absl::string_view text, size_t offset,
-                        absl::string_view detail) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "invalid key path string \"", absl::CEscape(text.substr(0, 200)),
-      "\" at byte ", offset, ": ", detail));
+absl::Status ParseError(absl::string_view text, size_t offset, absl::string_view detail) {
+  return absl::InvalidArgumentError(absl::StrCat("invalid key path string \"",
+                                                 absl::CEscape(text.substr(0, 200)),
+                                                 "\" at byte ", offset, ": ", detail));
 }
 
 // Decodes one escaped segment starting at text offset `base`.
@@ -112,8 +107,7 @@ absl::StatusOr<KeyId> ParseSegment(absl::string_view text, size_t base,
                                    absl::string_view seg, bool is_kind) {
   if (seg.empty()) return ParseError(text, base, "empty segment");
   if (seg == "." || seg == "..") {
-    return ParseError(text, base,
-                      "dot segments are not allowed (escape as %2E)");
+    return ParseError(text, base, "dot segments are not allowed (escape as %2E)");
   }
   if (AllDigits(seg)) {
     if (is_kind) return ParseError(text, base, "a kind cannot be an integer");
@@ -135,34 +129,32 @@ absl::StatusOr<KeyId> ParseSegment(absl::string_view text, size_t base,
       }
       int hi = HexValue(seg[i + 1]), lo = HexValue(seg[i + 2]);
       if (hi < 0 || lo < 0) {
-        return ParseError(text, base + i,
-                          "%-escape must be two upper-case hex digits");
+        return ParseError(text, base + i, "%-escape must be two upper-case hex digits");
       }
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
     } else if (IsUnreserved(static_cast<unsigned char>(c))) {
       out.push_back(c);
     } else {
-      return ParseError(text, base + i,
-                        absl::StrCat("character '", absl::CEscape({&c, 1}),
-                                     "' must be %-escaped"));
+      return ParseError(
+          text, base + i,
+          absl::StrCat("character '", absl::CEscape({&c, 1}), "' must be %-escaped"));
     }
   }
   // Canonical check: re-escaping must give back the same segment.
   std::string again;
   EscapeString(out, &again);
   if (again != seg) {
-    return ParseError(text, base,
-                      absl::StrCat("not in canonical form (expected \"",
-                                   absl::CEscape(again), "\")"));
+    return ParseError(
+        text, base,
+        absl::StrCat("not in canonical form (expected \"", absl::CEscape(again), "\")"));
   }
   return KeyId(std::move(out));
 }
 
 }  // namespace
 
-KeyPath::KeyPath(std::vector<KeyElement> elements)
-    : elements_(std::move(elements)) {
+KeyPath::KeyPath(std::vector<KeyElement> elements) : elements_(std::move(elements)) {
   for (const KeyElement& e : elements_) {
     if (!canonical_.empty()) canonical_.push_back('/');
     EscapeString(e.kind, &canonical_);
@@ -177,9 +169,8 @@ KeyPath::KeyPath(std::vector<KeyElement> elements)
 
 absl::StatusOr<KeyPath> KeyPath::Create(std::vector<KeyElement> elements) {
   if (elements.size() > kMaxElements) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid key path: ", elements.size(),
-                     " elements (limit ", kMaxElements, ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid key path: ", elements.size(), " elements (limit ", kMaxElements, ")"));
   }
   for (size_t i = 0; i < elements.size(); ++i) {
     absl::Status s = ValidateString("kind", i, elements[i].kind);
@@ -193,9 +184,9 @@ absl::StatusOr<KeyPath> KeyPath::Create(std::vector<KeyElement> elements) {
   }
   KeyPath path(std::move(elements));
   if (path.canonical_.size() > kMaxCanonicalBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid key path: canonical form is ", path.canonical_.size(),
-        " bytes (limit ", kMaxCanonicalBytes, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid key path: canonical form is ", path.canonical_.size(),
+                     " bytes (limit ", kMaxCanonicalBytes, ")"));
   }
   return path;
 }
@@ -210,8 +201,7 @@ absl::StatusOr<KeyPath> KeyPath::Of(std::initializer_list<Arg> args) {
     const std::string* kind = absl::get_if<std::string>(&it->value);
     if (kind == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "invalid key path: kind of element ", elements.size() + 1,
-          " is an integer"));
+          "invalid key path: kind of element ", elements.size() + 1, " is an integer"));
     }
     elements.push_back(KeyElement{*kind, (it + 1)->value});
   }
@@ -222,8 +212,7 @@ absl::StatusOr<KeyPath> KeyPath::Parse(absl::string_view text) {
   if (text.empty()) return KeyPath();
   if (text.size() > kMaxCanonicalBytes) {
     return ParseError(text, kMaxCanonicalBytes,
-                      absl::StrCat("longer than ", kMaxCanonicalBytes,
-                                   " bytes"));
+                      absl::StrCat("longer than ", kMaxCanonicalBytes, " bytes"));
   }
   std::vector<absl::string_view> segs = absl::StrSplit(text, '/');
   if (segs.size() % 2 != 0) {
@@ -253,8 +242,7 @@ bool KeyPath::IsUnder(const KeyPath& prefix) const {
   return true;
 }
 
-absl::StatusOr<KeyPath> KeyPath::Child(absl::string_view kind,
-                                       KeyId id) const {
+absl::StatusOr<KeyPath> KeyPath::Child(absl::string_view kind, KeyId id) const {
   std::vector<KeyElement> e = elements_;
   e.push_back(KeyElement{std::string(kind), std::move(id)});
   return Create(std::move(e));

@@ -68,11 +68,11 @@ class KeyPath {
 
   // One argument of Of(): a string (kind or string id) or an integer id.
   struct Arg {
-    Arg(const char* s) : value(std::string(s)) {}           // NOLINT
-    Arg(std::string s) : value(std::move(s)) {}             // NOLINT
-    Arg(absl::string_view s) : value(std::string(s)) {}     // NOLINT
-    Arg(int i) : value(static_cast<int64_t>(i)) {}          // NOLINT
-    Arg(int64_t i) : value(i) {}                            // NOLINT
+    Arg(const char* s) : value(std::string(s)) {}        // NOLINT
+    Arg(std::string s) : value(std::move(s)) {}          // NOLINT
+    Arg(absl::string_view s) : value(std::string(s)) {}  // NOLINT
+    Arg(int i) : value(static_cast<int64_t>(i)) {}       // NOLINT
+    Arg(int64_t i) : value(i) {}                         // NOLINT
     KeyId value;
   };
 
@@ -118,9 +118,7 @@ class KeyPath {
   friend bool operator==(const KeyPath& a, const KeyPath& b) {
     return a.canonical_ == b.canonical_;
   }
-  friend bool operator!=(const KeyPath& a, const KeyPath& b) {
-    return !(a == b);
-  }
+  friend bool operator!=(const KeyPath& a, const KeyPath& b) { return !(a == b); }
   friend bool operator<(const KeyPath& a, const KeyPath& b) {
     return a.canonical_ < b.canonical_;
   }

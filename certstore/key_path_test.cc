@@ -40,9 +40,10 @@ TEST(KeyPathTest, IntAndStringIdsAreDistinct) {
 }
 
 TEST(KeyPathTest, EscapesRoundTrip) {
-  const std::string ids[] = {"a/b", "a:b", "Zürich", "..", ".", "%41",
-                             "with space", std::string("nul\0x", 5), "-_.~",
-                             "0", "00", "9223372036854775808", "日本"};
+  const std::string ids[] = {"a/b",  "a:b", "Zürich",     "..",
+                             ".",    "%41", "with space", std::string("nul\0x", 5),
+                             "-_.~", "0",   "00",         "9223372036854775808",
+                             "日本"};
   for (const std::string& id : ids) {
     KeyPath p = P({"Kind/x", id, "K", int64_t{9223372036854775807}});
     EXPECT_EQ(p.ToString().find("//"), std::string::npos);
@@ -74,26 +75,25 @@ TEST(KeyPathTest, RejectsInvalidElements) {
 
 TEST(KeyPathTest, RejectsInvalidStrings) {
   const char* bad[] = {
-      "Employee",              // odd segment count
-      "Employee/",             // empty id
-      "/x",                    // empty kind
-      "a//b/c",                // empty segment
-      "K/../T/x",              // dot segment
-      "K/.",                   // dot segment
-      "K/a%2fb",               // lower-case hex
-      "K/a%2",                 // truncated escape
-      "K/a%ZZ",                // bad hex
-      "K/%41",                 // escaped unreserved: not canonical
-      "K/a b",                 // raw space
-      "K/01",                  // leading zero
+      "Employee",                // odd segment count
+      "Employee/",               // empty id
+      "/x",                      // empty kind
+      "a//b/c",                  // empty segment
+      "K/../T/x",                // dot segment
+      "K/.",                     // dot segment
+      "K/a%2fb",                 // lower-case hex
+      "K/a%2",                   // truncated escape
+      "K/a%ZZ",                  // bad hex
+      "K/%41",                   // escaped unreserved: not canonical
+      "K/a b",                   // raw space
+      "K/01",                    // leading zero
       "K/99999999999999999999",  // out of range
-      "1/x",                   // integer kind
-      "K/%FF",                 // invalid UTF-8
+      "1/x",                     // integer kind
+      "K/%FF",                   // invalid UTF-8
   };
   for (const char* s : bad) {
-    EXPECT_THAT(KeyPath::Parse(s),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         HasSubstr("invalid key path")))
+    EXPECT_THAT(KeyPath::Parse(s), StatusIs(absl::StatusCode::kInvalidArgument,
+                                            HasSubstr("invalid key path")))
         << s;
   }
   EXPECT_THAT(KeyPath::Parse("K/../T/x"),

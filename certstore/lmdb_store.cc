@@ -51,8 +51,7 @@ class LmdbStore::LmdbWatcher : public Watcher {
   LmdbWatcher(LmdbStore* store, KeyPath prefix, uint64_t next_seq)
       : store_(store), prefix_(std::move(prefix)), next_seq_(next_seq) {}
 
-  absl::StatusOr<absl::optional<WatchEvent>> Next(
-      absl::Duration timeout) override {
+  absl::StatusOr<absl::optional<WatchEvent>> Next(absl::Duration timeout) override {
     absl::Time deadline = absl::Now() + timeout;
     while (true) {
       if (!pending_.empty()) {
@@ -93,18 +92,16 @@ class LmdbStore::LmdbWatcher : public Watcher {
             mdb_cursor_close(cur);
             return absl::DataLossError("lmdb change log entry truncated");
           }
-          absl::StatusOr<KeyPath> path = ParseStoredPath(
-              entry.substr(1 + kGenBytes), store_->Describe());
+          absl::StatusOr<KeyPath> path =
+              ParseStoredPath(entry.substr(1 + kGenBytes), store_->Describe());
           if (!path.ok()) {
             mdb_cursor_close(cur);
             return path.status();
           }
           if (path->IsUnder(prefix_)) {
             pending_.push_back(WatchEvent{
-                entry[0] == 'p' ? WatchEvent::Type::kPut
-                                : WatchEvent::Type::kDelete,
-                *std::move(path),
-                absl::little_endian::Load64(entry.data() + 1)});
+                entry[0] == 'p' ? WatchEvent::Type::kPut : WatchEvent::Type::kDelete,
+                *std::move(path), absl::little_endian::Load64(entry.data() + 1)});
           }
           rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
         }
@@ -128,8 +125,7 @@ LmdbStore::~LmdbStore() {
 }
 
 absl::Status LmdbStore::Error(absl::string_view op, int rc) const {
-  std::string msg =
-      absl::StrCat(Describe(), ": ", op, ": ", mdb_strerror(rc));
+  std::string msg = absl::StrCat(Describe(), ": ", op, ": ", mdb_strerror(rc));
   switch (rc) {
     case MDB_MAP_FULL:
       return absl::ResourceExhaustedError(msg);
@@ -145,15 +141,13 @@ absl::Status LmdbStore::Error(absl::string_view op, int rc) const {
   }
 }
 
-absl::StatusOr<std::unique_ptr<LmdbStore>> LmdbStore::Create(
-    LmdbStoreOptions options) {
+absl::StatusOr<std::unique_ptr<LmdbStore>> LmdbStore::Create(LmdbStoreOptions options) {
   if (options.directory.empty()) {
     return absl::InvalidArgumentError("lmdb store needs a directory");
   }
   if (mkdir(options.directory.c_str(), 0700) != 0 && errno != EEXIST) {
     return absl::UnavailableError(absl::StrCat(
-        "lmdb:", options.directory, ": cannot create directory: ",
-        strerror(errno)));
+        "lmdb:", options.directory, ": cannot create directory: ", strerror(errno)));
   }
   std::unique_ptr<LmdbStore> store(new LmdbStore(std::move(options)));
   const LmdbStoreOptions& o = store->options_;
@@ -184,8 +178,7 @@ size_t LmdbStore::map_size() const {
   return map_size_;
 }
 
-absl::Status LmdbStore::RunRead(
-    const std::function<absl::Status(MDB_txn*)>& body) {
+absl::Status LmdbStore::RunRead(const std::function<absl::Status(MDB_txn*)>& body) {
   while (true) {
     std::shared_lock<std::shared_mutex> lock(resize_mu_);
     MDB_txn* txn;
@@ -206,8 +199,7 @@ absl::Status LmdbStore::RunRead(
   }
 }
 
-absl::Status LmdbStore::RunWrite(
-    const std::function<absl::Status(MDB_txn*)>& body) {
+absl::Status LmdbStore::RunWrite(const std::function<absl::Status(MDB_txn*)>& body) {
   while (true) {
     std::shared_lock<std::shared_mutex> lock(resize_mu_);
     const size_t seen = map_size_;
@@ -239,10 +231,10 @@ absl::Status LmdbStore::RunWrite(
     map_size_ = info.me_mapsize;
     if (map_size_ > before) continue;  // Another process grew it.
     if (map_size_ >= options_.max_map_size) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          Describe(), ": LMDB map is full at ", map_size_,
-          " bytes (max_map_size); nothing was written. Raise max_map_size "
-          "or delete records"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat(Describe(), ": LMDB map is full at ", map_size_,
+                       " bytes (max_map_size); nothing was written. Raise max_map_size "
+                       "or delete records"));
     }
     size_t grown = std::min(map_size_ * 2, options_.max_map_size);
     rc = mdb_env_set_mapsize(env_, grown);
@@ -266,8 +258,7 @@ absl::Status LmdbStore::AppendLog(MDB_txn* txn, char op, uint64_t generation,
   }
   uint64_t seq = last + 1;
   // Trim: keep the newest log_retention entries (amortised, a few per write).
-  for (int n = 0; rc == 0 && n < 4 && first + options_.log_retention <= seq;
-       ++n) {
+  for (int n = 0; rc == 0 && n < 4 && first + options_.log_retention <= seq; ++n) {
     rc = mdb_cursor_del(cur, 0);
     if (rc == 0) rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
     if (rc == 0) first = absl::big_endian::Load64(k.mv_data);
@@ -290,8 +281,8 @@ absl::StatusOr<StoreEntry> LmdbStore::Get(const KeyPath& path) {
     if (rc == MDB_NOTFOUND) return NotFoundError(path, Describe());
     if (rc) return Error("get", rc);
     if (v.mv_size < kGenBytes) {
-      return absl::DataLossError(absl::StrCat(
-          Describe(), ": stored value of ", path.ToString(), " is truncated"));
+      return absl::DataLossError(absl::StrCat(Describe(), ": stored value of ",
+                                              path.ToString(), " is truncated"));
     }
     entry.generation = absl::little_endian::Load64(v.mv_data);
     entry.value = std::string(View(v).substr(kGenBytes));
@@ -301,8 +292,7 @@ absl::StatusOr<StoreEntry> LmdbStore::Get(const KeyPath& path) {
   return entry;
 }
 
-absl::StatusOr<uint64_t> LmdbStore::Put(const KeyPath& path,
-                                        absl::string_view value,
+absl::StatusOr<uint64_t> LmdbStore::Put(const KeyPath& path, absl::string_view value,
                                         uint64_t expected_generation) {
   absl::Status s = CheckWritablePath(path);
   if (!s.ok()) return s;
@@ -312,8 +302,7 @@ absl::StatusOr<uint64_t> LmdbStore::Put(const KeyPath& path,
     int rc = mdb_get(txn, records_, &k, &v);
     if (rc != 0 && rc != MDB_NOTFOUND) return Error("get", rc);
     uint64_t current =
-        rc == 0 && v.mv_size >= kGenBytes ? absl::little_endian::Load64(v.mv_data)
-                                          : 0;
+        rc == 0 && v.mv_size >= kGenBytes ? absl::little_endian::Load64(v.mv_data) : 0;
     if (!GenerationMatches(expected_generation, current)) {
       return ConflictError(path, expected_generation, current);
     }
@@ -328,8 +317,7 @@ absl::StatusOr<uint64_t> LmdbStore::Put(const KeyPath& path,
   return generation;
 }
 
-absl::Status LmdbStore::Delete(const KeyPath& path,
-                               uint64_t expected_generation) {
+absl::Status LmdbStore::Delete(const KeyPath& path, uint64_t expected_generation) {
   return RunWrite([&](MDB_txn* txn) -> absl::Status {
     MDB_val k = Val(path.ToString()), v;
     int rc = mdb_get(txn, records_, &k, &v);
@@ -375,8 +363,7 @@ absl::StatusOr<ListPage> LmdbStore::List(const KeyPath& prefix, size_t limit,
   return std::move(page).Finish();
 }
 
-absl::StatusOr<std::unique_ptr<Watcher>> LmdbStore::Watch(
-    const KeyPath& prefix) {
+absl::StatusOr<std::unique_ptr<Watcher>> LmdbStore::Watch(const KeyPath& prefix) {
   uint64_t next = 1;
   absl::Status s = RunRead([&](MDB_txn* txn) -> absl::Status {
     MDB_cursor* cur;

@@ -36,11 +36,11 @@ namespace sslshim::certstore {
 
 // LmdbStoreOptions configures LmdbStore::Create().
 struct LmdbStoreOptions {
-  std::string directory;                   // Created if missing.
-  size_t initial_map_size = 8 << 20;       // Bytes.
-  size_t max_map_size = size_t{4} << 30;   // Growth stops here.
-  unsigned max_readers = 126;              // Concurrent read transactions.
-  size_t log_retention = 10000;            // Changes kept for watchers.
+  std::string directory;                  // Created if missing.
+  size_t initial_map_size = 8 << 20;      // Bytes.
+  size_t max_map_size = size_t{4} << 30;  // Growth stops here.
+  unsigned max_readers = 126;             // Concurrent read transactions.
+  size_t log_retention = 10000;           // Changes kept for watchers.
   // false sets MDB_NOSYNC: still safe when a process is killed (the page
   // cache survives), but an OS crash may lose the newest commits.
   bool sync = true;
@@ -53,20 +53,17 @@ class LmdbStore : public Store {
   // Create() opens (creating if needed) the environment in
   // options.directory. Errors: InvalidArgument (empty directory),
   // Unavailable (cannot create or open the directory, naming it and errno).
-  static absl::StatusOr<std::unique_ptr<LmdbStore>> Create(
-      LmdbStoreOptions options);
+  static absl::StatusOr<std::unique_ptr<LmdbStore>> Create(LmdbStoreOptions options);
 
   ~LmdbStore() override;
 
   absl::StatusOr<StoreEntry> Get(const KeyPath& path) override;
   absl::StatusOr<uint64_t> Put(const KeyPath& path, absl::string_view value,
                                uint64_t expected_generation) override;
-  absl::Status Delete(const KeyPath& path,
-                      uint64_t expected_generation) override;
+  absl::Status Delete(const KeyPath& path, uint64_t expected_generation) override;
   absl::StatusOr<ListPage> List(const KeyPath& prefix, size_t limit,
                                 absl::string_view cursor) override;
-  absl::StatusOr<std::unique_ptr<Watcher>> Watch(
-      const KeyPath& prefix) override;
+  absl::StatusOr<std::unique_ptr<Watcher>> Watch(const KeyPath& prefix) override;
   std::string Describe() const override { return "lmdb:" + options_.directory; }
 
   // Test hook: RawWrite() stores raw bytes (after the generation header) at

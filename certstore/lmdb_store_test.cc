@@ -25,8 +25,8 @@ using ::testing::HasSubstr;
 
 std::string FreshDir(absl::string_view name) {
   static int counter = 0;
-  std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/", name, "_",
-                                 getpid(), "_", counter++);
+  std::string dir =
+      absl::StrCat(getenv("TEST_TMPDIR"), "/", name, "_", getpid(), "_", counter++);
   return dir;
 }
 
@@ -100,8 +100,7 @@ size_t VerifyAll(const std::string& dir, std::string* snapshot) {
 
 // Writes forever; after its first committed put, writes one byte to
 // `ready_fd` so the parent kills it while it is busy writing.
-[[noreturn]] void WriterChild(const std::string& dir, uint64_t seed,
-                              int ready_fd) {
+[[noreturn]] void WriterChild(const std::string& dir, uint64_t seed, int ready_fd) {
   absl::StatusOr<std::unique_ptr<LmdbStore>> store =
       LmdbStore::Create({.directory = dir});
   if (!store.ok()) _exit(3);
@@ -191,8 +190,9 @@ TEST(LmdbMultiProcessTest, ManyReaderProcessesWhileOneWrites) {
   absl::Time end = absl::Now() + absl::Milliseconds(1500);
   uint64_t seed = 100;
   while (absl::Now() < end) {
-    ASSERT_OK(store->Put(P({"R", static_cast<int64_t>(seed % 20)}), MakeValue(seed),
-                         kAnyGeneration)
+    ASSERT_OK(store
+                  ->Put(P({"R", static_cast<int64_t>(seed % 20)}), MakeValue(seed),
+                        kAnyGeneration)
                   .status());
     ++seed;
   }
@@ -222,10 +222,9 @@ TEST(LmdbMultiProcessTest, ManyReaderProcessesWhileOneWrites) {
 
 TEST(LmdbMapTest, GrowsThenFailsClearlyWithoutCorruption) {
   std::string dir = FreshDir("mapfull");
-  ASSERT_OK_AND_ASSIGN(
-      auto store, LmdbStore::Create({.directory = dir,
-                                     .initial_map_size = 1 << 20,
-                                     .max_map_size = 4 << 20}));
+  ASSERT_OK_AND_ASSIGN(auto store, LmdbStore::Create({.directory = dir,
+                                                      .initial_map_size = 1 << 20,
+                                                      .max_map_size = 4 << 20}));
   size_t initial = store->map_size();
   std::string big(300 * 1024, 'x');
   int written = 0;
@@ -234,8 +233,8 @@ TEST(LmdbMapTest, GrowsThenFailsClearlyWithoutCorruption) {
     last = store->Put(P({"Big", written}), big, kAnyGeneration).status();
     if (!last.ok()) break;
   }
-  EXPECT_THAT(last, StatusIs(absl::StatusCode::kResourceExhausted,
-                             HasSubstr("map is full")));
+  EXPECT_THAT(last,
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("map is full")));
   EXPECT_GT(store->map_size(), initial);
   EXPECT_GT(written, 3);
   EXPECT_THAT(store->Get(P({"Big", written})), StatusIs(absl::StatusCode::kNotFound));

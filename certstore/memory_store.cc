@@ -7,10 +7,8 @@ namespace {
 
 class MemoryWatcher : public Watcher {
  public:
-  explicit MemoryWatcher(std::shared_ptr<WatchQueue> queue)
-      : queue_(std::move(queue)) {}
-  absl::StatusOr<absl::optional<WatchEvent>> Next(
-      absl::Duration timeout) override {
+  explicit MemoryWatcher(std::shared_ptr<WatchQueue> queue) : queue_(std::move(queue)) {}
+  absl::StatusOr<absl::optional<WatchEvent>> Next(absl::Duration timeout) override {
     return queue_->Pop(timeout);
   }
 
@@ -31,8 +29,7 @@ absl::StatusOr<StoreEntry> MemoryStore::Get(const KeyPath& path) {
   return it->second;
 }
 
-absl::StatusOr<uint64_t> MemoryStore::Put(const KeyPath& path,
-                                          absl::string_view value,
+absl::StatusOr<uint64_t> MemoryStore::Put(const KeyPath& path, absl::string_view value,
                                           uint64_t expected_generation) {
   absl::Status s = CheckWritablePath(path);
   if (!s.ok()) return s;
@@ -49,8 +46,7 @@ absl::StatusOr<uint64_t> MemoryStore::Put(const KeyPath& path,
   return e.generation;
 }
 
-absl::Status MemoryStore::Delete(const KeyPath& path,
-                                 uint64_t expected_generation) {
+absl::Status MemoryStore::Delete(const KeyPath& path, uint64_t expected_generation) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = records_.find(path.ToString());
   if (it == records_.end()) return NotFoundError(path, Describe());
@@ -78,16 +74,14 @@ absl::StatusOr<ListPage> MemoryStore::List(const KeyPath& prefix, size_t limit,
   return std::move(page).Finish();
 }
 
-absl::StatusOr<std::unique_ptr<Watcher>> MemoryStore::Watch(
-    const KeyPath& prefix) {
+absl::StatusOr<std::unique_ptr<Watcher>> MemoryStore::Watch(const KeyPath& prefix) {
   auto queue = std::make_shared<WatchQueue>(prefix);
   std::lock_guard<std::mutex> lock(mu_);
   watchers_.push_back(queue);
   return std::unique_ptr<Watcher>(new MemoryWatcher(queue));
 }
 
-absl::Status MemoryStore::RawWrite(const KeyPath& path,
-                                   absl::string_view value) {
+absl::Status MemoryStore::RawWrite(const KeyPath& path, absl::string_view value) {
   std::lock_guard<std::mutex> lock(mu_);
   StoreEntry& e = records_[path.ToString()];
   e.value = std::string(value);

@@ -28,12 +28,10 @@ class MemoryStore : public Store {
   absl::StatusOr<StoreEntry> Get(const KeyPath& path) override;
   absl::StatusOr<uint64_t> Put(const KeyPath& path, absl::string_view value,
                                uint64_t expected_generation) override;
-  absl::Status Delete(const KeyPath& path,
-                      uint64_t expected_generation) override;
+  absl::Status Delete(const KeyPath& path, uint64_t expected_generation) override;
   absl::StatusOr<ListPage> List(const KeyPath& prefix, size_t limit,
                                 absl::string_view cursor) override;
-  absl::StatusOr<std::unique_ptr<Watcher>> Watch(
-      const KeyPath& prefix) override;
+  absl::StatusOr<std::unique_ptr<Watcher>> Watch(const KeyPath& prefix) override;
   std::string Describe() const override { return "memory:"; }
 
   // Test hook: RawWrite() overwrites a stored value without validation or

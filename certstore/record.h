@@ -51,11 +51,10 @@ struct RecordMetadata {
   int64_t written_at = 0;          // Unix seconds of the write.
 
   friend bool operator==(const RecordMetadata& a, const RecordMetadata& b) {
-    return a.subject == b.subject && a.issuer == b.issuer &&
-           a.sans == b.sans && a.not_before == b.not_before &&
-           a.not_after == b.not_after &&
-           a.sha256_fingerprint == b.sha256_fingerprint &&
-           a.key_type == b.key_type && a.written_at == b.written_at;
+    return a.subject == b.subject && a.issuer == b.issuer && a.sans == b.sans &&
+           a.not_before == b.not_before && a.not_after == b.not_after &&
+           a.sha256_fingerprint == b.sha256_fingerprint && a.key_type == b.key_type &&
+           a.written_at == b.written_at;
   }
 };
 

@@ -115,9 +115,8 @@ absl::StatusOr<Record> DecodeRecord(absl::string_view bytes) {
   uint8_t version = static_cast<uint8_t>(bytes[kMagic.size()]);
   if (version == 0 || version > kRecordEncodingVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "record encoding version ", version,
-        " is not supported by this build (reads 1..", kRecordEncodingVersion,
-        "); upgrade sslshim to read it"));
+        "record encoding version ", version, " is not supported by this build (reads 1..",
+        kRecordEncodingVersion, "); upgrade sslshim to read it"));
   }
   absl::string_view in = covered.substr(kMagic.size() + 1);
   Record r;

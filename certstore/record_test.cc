@@ -51,8 +51,8 @@ TEST(RecordCodecTest, TruncatedAndGarbage) {
   std::string bytes = EncodeRecord(Sample());
   EXPECT_THAT(DecodeRecord(bytes.substr(0, bytes.size() - 1)),
               StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_THAT(DecodeRecord(""), StatusIs(absl::StatusCode::kDataLoss,
-                                         HasSubstr("too short")));
+  EXPECT_THAT(DecodeRecord(""),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("too short")));
   EXPECT_THAT(DecodeRecord("definitely not a record"),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("magic")));
 }
@@ -62,9 +62,8 @@ std::string WithVersion(std::string bytes, uint8_t version);
 
 TEST(RecordCodecTest, NewerVersionIsAClearError) {
   std::string bytes = WithVersion(EncodeRecord(Sample()), 7);
-  EXPECT_THAT(DecodeRecord(bytes),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("version 7 is not supported")));
+  EXPECT_THAT(DecodeRecord(bytes), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                            HasSubstr("version 7 is not supported")));
 }
 
 TEST(RecordCodecTest, UnknownTagsAreSkipped) {

@@ -65,8 +65,8 @@ absl::Status Connection::IoError(absl::string_view op) {
   Drop();
   std::string msg = absl::StrCat(Endpoint(), ": ", op, ": ", detail);
   if (timeout) {
-    return absl::DeadlineExceededError(absl::StrCat(msg, " (timed out after ",
-                                                    absl::FormatDuration(options_.command_timeout), ")"));
+    return absl::DeadlineExceededError(absl::StrCat(
+        msg, " (timed out after ", absl::FormatDuration(options_.command_timeout), ")"));
   }
   return absl::UnavailableError(absl::StrCat(msg, " (is redis-server up?)"));
 }
@@ -102,8 +102,7 @@ absl::Status Connection::Connected() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ReplyPtr> Connection::Command(
-    const std::vector<std::string>& args) {
+absl::StatusOr<ReplyPtr> Connection::Command(const std::vector<std::string>& args) {
   absl::Status s = Connected();
   if (!s.ok()) return s;
   std::vector<const char*> argv;
@@ -116,8 +115,7 @@ absl::StatusOr<ReplyPtr> Connection::Command(
       redisCommandArgv(ctx_, argv.size(), argv.data(), lens.data())));
   if (!reply) return IoError(args[0]);
   if (reply->type == REDIS_REPLY_ERROR) {
-    return MapErrorReply(Endpoint(),
-                         absl::string_view(reply->str, reply->len));
+    return MapErrorReply(Endpoint(), absl::string_view(reply->str, reply->len));
   }
   return reply;
 }
@@ -156,8 +154,7 @@ return {1, 0}
 std::string Sha1Hex(absl::string_view s) {
   uint8_t d[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const uint8_t*>(s.data()), s.size(), d);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<char*>(d), sizeof(d)));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(d), sizeof(d)));
 }
 
 const std::string& PutSha() {
@@ -169,9 +166,7 @@ const std::string& DeleteSha() {
   return *sha;
 }
 
-std::string Expected(uint64_t g) {
-  return g == kAnyGeneration ? "any" : absl::StrCat(g);
-}
+std::string Expected(uint64_t g) { return g == kAnyGeneration ? "any" : absl::StrCat(g); }
 
 // Reads the {status, generation} pair the scripts return.
 absl::Status ScriptPair(const redisReply* r, int64_t* ok, int64_t* gen,
@@ -179,17 +174,14 @@ absl::Status ScriptPair(const redisReply* r, int64_t* ok, int64_t* gen,
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
       r->element[0]->type != REDIS_REPLY_INTEGER ||
       r->element[1]->type != REDIS_REPLY_INTEGER) {
-    return absl::InternalError(
-        absl::StrCat(endpoint, ": unexpected script reply"));
+    return absl::InternalError(absl::StrCat(endpoint, ": unexpected script reply"));
   }
   *ok = r->element[0]->integer;
   *gen = r->element[1]->integer;
   return absl::OkStatus();
 }
 
-std::string ChannelName(const RedisStoreOptions& o) {
-  return o.key_namespace + "/e";
-}
+std::string ChannelName(const RedisStoreOptions& o) { return o.key_namespace + "/e"; }
 
 // Subscribes on its own connection; see the header comment.
 class RedisWatcher : public Watcher {
@@ -202,8 +194,7 @@ class RedisWatcher : public Watcher {
     return r.status();
   }
 
-  absl::StatusOr<absl::optional<WatchEvent>> Next(
-      absl::Duration timeout) override {
+  absl::StatusOr<absl::optional<WatchEvent>> Next(absl::Duration timeout) override {
     absl::Time deadline = absl::Now() + timeout;
     while (true) {
       if (conn_.context() == nullptr) {
@@ -248,9 +239,9 @@ class RedisWatcher : public Watcher {
     if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &gen)) return absl::nullopt;
     absl::StatusOr<KeyPath> path = KeyPath::Parse(parts[2]);
     if (!path.ok() || !path->IsUnder(prefix_)) return absl::nullopt;
-    return WatchEvent{parts[0] == "p" ? WatchEvent::Type::kPut
-                                      : WatchEvent::Type::kDelete,
-                      *std::move(path), gen};
+    return WatchEvent{
+        parts[0] == "p" ? WatchEvent::Type::kPut : WatchEvent::Type::kDelete,
+        *std::move(path), gen};
   }
 
   const RedisStoreOptions options_;
@@ -276,8 +267,7 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(
   if (options.host.empty() || options.port <= 0 || options.port > 65535 ||
       options.db < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "invalid redis endpoint ", options.host, ":", options.port, "/",
-        options.db));
+        "invalid redis endpoint ", options.host, ":", options.port, "/", options.db));
   }
   if (options.key_namespace.empty()) {
     return absl::InvalidArgumentError("redis key_namespace must not be empty");
@@ -290,9 +280,10 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(
   return store;
 }
 
-absl::StatusOr<ReplyPtr> RedisStore::Eval(
-    const std::string& script, const std::string& sha,
-    const std::vector<std::string>& keys_and_args, int num_keys) {
+absl::StatusOr<ReplyPtr> RedisStore::Eval(const std::string& script,
+                                          const std::string& sha,
+                                          const std::vector<std::string>& keys_and_args,
+                                          int num_keys) {
   std::vector<std::string> cmd = {"EVALSHA", sha, absl::StrCat(num_keys)};
   cmd.insert(cmd.end(), keys_and_args.begin(), keys_and_args.end());
   std::lock_guard<std::mutex> lock(mu_);
@@ -322,23 +313,21 @@ absl::StatusOr<StoreEntry> RedisStore::Get(const KeyPath& path) {
   StoreEntry e;
   if (g->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
       !absl::SimpleAtoi(absl::string_view(g->str, g->len), &e.generation)) {
-    return absl::DataLossError(absl::StrCat(
-        Describe(), ": stored hash ", RecordKey(path), " is malformed"));
+    return absl::DataLossError(
+        absl::StrCat(Describe(), ": stored hash ", RecordKey(path), " is malformed"));
   }
   e.value.assign(v->str, v->len);
   return e;
 }
 
-absl::StatusOr<uint64_t> RedisStore::Put(const KeyPath& path,
-                                         absl::string_view value,
+absl::StatusOr<uint64_t> RedisStore::Put(const KeyPath& path, absl::string_view value,
                                          uint64_t expected_generation) {
   absl::Status s = CheckWritablePath(path);
   if (!s.ok()) return s;
   absl::StatusOr<ReplyPtr> r =
       Eval(kPutScript, PutSha(),
-           {RecordKey(path), options_.key_namespace + "/i",
-            Expected(expected_generation), std::string(value), path.ToString(),
-            ChannelName(options_)},
+           {RecordKey(path), options_.key_namespace + "/i", Expected(expected_generation),
+            std::string(value), path.ToString(), ChannelName(options_)},
            2);
   if (!r.ok()) return r.status();
   int64_t ok, gen;
@@ -348,13 +337,12 @@ absl::StatusOr<uint64_t> RedisStore::Put(const KeyPath& path,
   return static_cast<uint64_t>(gen);
 }
 
-absl::Status RedisStore::Delete(const KeyPath& path,
-                                uint64_t expected_generation) {
-  absl::StatusOr<ReplyPtr> r = Eval(
-      kDeleteScript, DeleteSha(),
-      {RecordKey(path), options_.key_namespace + "/i",
-       Expected(expected_generation), path.ToString(), ChannelName(options_)},
-      2);
+absl::Status RedisStore::Delete(const KeyPath& path, uint64_t expected_generation) {
+  absl::StatusOr<ReplyPtr> r =
+      Eval(kDeleteScript, DeleteSha(),
+           {RecordKey(path), options_.key_namespace + "/i", Expected(expected_generation),
+            path.ToString(), ChannelName(options_)},
+           2);
   if (!r.ok()) return r.status();
   int64_t ok, gen;
   absl::Status s = ScriptPair(r->get(), &ok, &gen, Describe());
@@ -369,15 +357,15 @@ absl::StatusOr<ListPage> RedisStore::List(const KeyPath& prefix, size_t limit,
   absl::Status s = CheckListArgs(prefix, limit, cursor);
   if (!s.ok()) return s;
   KeyRange range = DescendantRange(prefix);
-  std::string min = !cursor.empty()        ? absl::StrCat("(", cursor)
+  std::string min = !cursor.empty()       ? absl::StrCat("(", cursor)
                     : range.begin.empty() ? "-"
                                           : "[" + range.begin;
   std::string max = range.end.empty() ? "+" : "(" + range.end;
   absl::StatusOr<ReplyPtr> r;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    r = conn_.Command({"ZRANGEBYLEX", options_.key_namespace + "/i", min, max,
-                       "LIMIT", "0", absl::StrCat(limit + 1)});
+    r = conn_.Command({"ZRANGEBYLEX", options_.key_namespace + "/i", min, max, "LIMIT",
+                       "0", absl::StrCat(limit + 1)});
   }
   if (!r.ok()) return r.status();
   const redisReply* rep = r->get();
@@ -389,22 +377,19 @@ absl::StatusOr<ListPage> RedisStore::List(const KeyPath& prefix, size_t limit,
   return std::move(page).Finish();
 }
 
-absl::StatusOr<std::unique_ptr<Watcher>> RedisStore::Watch(
-    const KeyPath& prefix) {
+absl::StatusOr<std::unique_ptr<Watcher>> RedisStore::Watch(const KeyPath& prefix) {
   auto w = std::make_unique<RedisWatcher>(options_, prefix);
   absl::Status s = w->Subscribe();
   if (!s.ok()) return s;
   return std::unique_ptr<Watcher>(std::move(w));
 }
 
-absl::Status RedisStore::RawWrite(const KeyPath& path,
-                                  absl::string_view value) {
+absl::Status RedisStore::RawWrite(const KeyPath& path, absl::string_view value) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::StatusOr<ReplyPtr> r = conn_.Command(
-      {"HSET", RecordKey(path), "g", "1", "v", std::string(value)});
+  absl::StatusOr<ReplyPtr> r =
+      conn_.Command({"HSET", RecordKey(path), "g", "1", "v", std::string(value)});
   if (!r.ok()) return r.status();
-  return conn_.Command({"ZADD", options_.key_namespace + "/i", "0",
-                        path.ToString()})
+  return conn_.Command({"ZADD", options_.key_namespace + "/i", "0", path.ToString()})
       .status();
 }
 

@@ -101,20 +101,17 @@ class RedisStore : public Store {
   // Create() connects once to check the endpoint and credentials.
   // Errors: InvalidArgument (bad options), Unavailable (cannot connect),
   // PermissionDenied (authentication refused).
-  static absl::StatusOr<std::unique_ptr<RedisStore>> Create(
-      RedisStoreOptions options);
+  static absl::StatusOr<std::unique_ptr<RedisStore>> Create(RedisStoreOptions options);
 
   ~RedisStore() override;
 
   absl::StatusOr<StoreEntry> Get(const KeyPath& path) override;
   absl::StatusOr<uint64_t> Put(const KeyPath& path, absl::string_view value,
                                uint64_t expected_generation) override;
-  absl::Status Delete(const KeyPath& path,
-                      uint64_t expected_generation) override;
+  absl::Status Delete(const KeyPath& path, uint64_t expected_generation) override;
   absl::StatusOr<ListPage> List(const KeyPath& prefix, size_t limit,
                                 absl::string_view cursor) override;
-  absl::StatusOr<std::unique_ptr<Watcher>> Watch(
-      const KeyPath& prefix) override;
+  absl::StatusOr<std::unique_ptr<Watcher>> Watch(const KeyPath& prefix) override;
   std::string Describe() const override;
 
   // Test hook: RawWrite() stores raw value bytes at `path` (generation 1).

@@ -55,8 +55,8 @@ std::string Admin(int port, const std::vector<std::string>& args) {
   redisReply* r = static_cast<redisReply*>(
       redisCommandArgv(c, argv.size(), argv.data(), lens.data()));
   std::string out = r == nullptr ? "no reply"
-                    : r->str    ? std::string(r->str, r->len)
-                                : absl::StrCat(r->integer);
+                    : r->str     ? std::string(r->str, r->len)
+                                 : absl::StrCat(r->integer);
   if (r) freeReplyObject(r);
   redisFree(c);
   return out;
@@ -85,7 +85,8 @@ TEST(RedisOutageTest, FailsFastNamingEndpointThenRecoversAfterRestart) {
   EXPECT_THAT(store->List(KeyPath::Root(), 10, ""),
               StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
-  absl::StatusOr<absl::optional<WatchEvent>> during = watcher->Next(absl::Milliseconds(100));
+  absl::StatusOr<absl::optional<WatchEvent>> during =
+      watcher->Next(absl::Milliseconds(100));
   EXPECT_THAT(during, StatusIs(absl::StatusCode::kUnavailable));
 
   ASSERT_OK(server->Restart());  // Same port, empty data (no persistence).
@@ -95,7 +96,8 @@ TEST(RedisOutageTest, FailsFastNamingEndpointThenRecoversAfterRestart) {
   ASSERT_OK_AND_ASSIGN(StoreEntry e, store->Get(P({"A", 1})));
   EXPECT_EQ(e.value, "after");
   // The watcher reconnects, says "resync", then delivers new events.
-  ASSERT_OK_AND_ASSIGN(absl::optional<WatchEvent> resync, watcher->Next(absl::Seconds(2)));
+  ASSERT_OK_AND_ASSIGN(absl::optional<WatchEvent> resync,
+                       watcher->Next(absl::Seconds(2)));
   ASSERT_TRUE(resync.has_value());
   EXPECT_EQ(resync->type, WatchEvent::Type::kResync);
   ASSERT_OK(store->Put(P({"W", 1, "X", 2}), "w", kAnyGeneration).status());
@@ -141,28 +143,29 @@ TEST(RedisAuthTest, PasswordRequiredAndChecked) {
       RedisStore::Create({.port = server->port(), .password = "nope"});
   EXPECT_THAT(wrong, StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_THAT(wrong.status().message(), Not(HasSubstr("nope")));
-  ASSERT_OK_AND_ASSIGN(auto store,
-                       RedisStore::Create({.port = server->port(), .password = "s3cret"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto store, RedisStore::Create({.port = server->port(), .password = "s3cret"}));
   EXPECT_THAT(store->Put(P({"A", 1}), "v", kAnyGeneration), IsOk());
 }
 
 TEST(RedisAclTest, TenantUserIsConfinedByTheServer) {
   ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
   const int port = server->port();
-  ASSERT_EQ(Admin(port, {"ACL", "SETUSER", "tenantA", "on", ">pwA",
-                         "~certstore/t/tenantA/*", "&certstore/t/tenantA/*",
-                         "+@all", "-@dangerous"}),
-            "OK");
-  ASSERT_OK_AND_ASSIGN(auto b_admin,
-                       RedisStore::Create({.port = port,
-                                           .key_namespace = "certstore/t/tenantB"}));
+  ASSERT_EQ(
+      Admin(port, {"ACL", "SETUSER", "tenantA", "on", ">pwA", "~certstore/t/tenantA/*",
+                   "&certstore/t/tenantA/*", "+@all", "-@dangerous"}),
+      "OK");
+  ASSERT_OK_AND_ASSIGN(
+      auto b_admin,
+      RedisStore::Create({.port = port, .key_namespace = "certstore/t/tenantB"}));
   ASSERT_OK(b_admin->Put(P({"Cert", 1}), "tenant B secret", kAnyGeneration).status());
 
   // Inside its namespace the tenant can do everything.
-  ASSERT_OK_AND_ASSIGN(
-      auto a, RedisStore::Create({.port = port, .username = "tenantA",
-                                  .password = "pwA",
-                                  .key_namespace = "certstore/t/tenantA"}));
+  ASSERT_OK_AND_ASSIGN(auto a,
+                       RedisStore::Create({.port = port,
+                                           .username = "tenantA",
+                                           .password = "pwA",
+                                           .key_namespace = "certstore/t/tenantA"}));
   EXPECT_EQ(a->Describe(), absl::StrCat("redis://tenantA@127.0.0.1:", port, "/0"));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Watcher> w, a->Watch(KeyPath::Root()));
   ASSERT_OK(a->Put(P({"Cert", 1}), "mine", kAnyGeneration).status());
@@ -175,9 +178,10 @@ TEST(RedisAclTest, TenantUserIsConfinedByTheServer) {
   // Pointed at another tenant's namespace (or a name-prefix of it), the
   // server refuses every operation.
   for (const char* ns : {"certstore/t/tenantB", "certstore/t/tenantAB", "certstore"}) {
-    ASSERT_OK_AND_ASSIGN(
-        auto evil, RedisStore::Create({.port = port, .username = "tenantA",
-                                       .password = "pwA", .key_namespace = ns}));
+    ASSERT_OK_AND_ASSIGN(auto evil, RedisStore::Create({.port = port,
+                                                        .username = "tenantA",
+                                                        .password = "pwA",
+                                                        .key_namespace = ns}));
     EXPECT_THAT(evil->Get(P({"Cert", 1})),
                 StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("NOPERM")))
         << ns;

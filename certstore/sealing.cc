@@ -34,8 +34,7 @@ void Wipe(std::string* s) {
 
 }  // namespace
 
-SecretBytes::SecretBytes(SecretBytes&& other) noexcept
-    : bytes_(std::move(other.bytes_)) {
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept : bytes_(std::move(other.bytes_)) {
   Wipe(&other.bytes_);
 }
 
@@ -54,8 +53,8 @@ Kek::~Kek() { OPENSSL_cleanse(key_.data(), key_.size()); }
 
 absl::StatusOr<Kek> Kek::FromBytes(absl::string_view raw) {
   if (raw.size() != kSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "KEK must be exactly 32 bytes, got ", raw.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("KEK must be exactly 32 bytes, got ", raw.size()));
   }
   Kek kek;
   memcpy(kek.key_.data(), raw.data(), kSize);
@@ -84,9 +83,9 @@ absl::StatusOr<Kek> Kek::FromText(absl::string_view text) {
   }
   absl::StatusOr<Kek> kek;
   if (raw.size() != kSize) {
-    kek = absl::InvalidArgumentError(absl::StrCat(
-        "KEK text must be 64 hex digits or base64 of 32 bytes (got ",
-        text.size(), " characters decoding to ", raw.size(), " bytes)"));
+    kek = absl::InvalidArgumentError(
+        absl::StrCat("KEK text must be 64 hex digits or base64 of 32 bytes (got ",
+                     text.size(), " characters decoding to ", raw.size(), " bytes)"));
   } else {
     kek = FromBytes(raw);
   }
@@ -103,19 +102,18 @@ absl::StatusOr<std::string> SealedKekId(absl::string_view sealed) {
     return absl::DataLossError("value is not a sealed value (bad magic)");
   }
   if (sealed.size() < kHeaderBytes + kTagBytes) {
-    return absl::DataLossError(absl::StrCat("sealed value truncated: ",
-                                            sealed.size(), " bytes, need at least ",
+    return absl::DataLossError(absl::StrCat("sealed value truncated: ", sealed.size(),
+                                            " bytes, need at least ",
                                             kHeaderBytes + kTagBytes));
   }
   return absl::BytesToHexString(sealed.substr(kMagic.size(), kIdBytes));
 }
 
 absl::StatusOr<std::string> Seal(const Kek& kek, const KeyPath& path,
-                                 absl::string_view field,
-                                 absl::string_view plaintext) {
+                                 absl::string_view field, absl::string_view plaintext) {
   bssl::ScopedEVP_AEAD_CTX ctx;
-  if (!EVP_AEAD_CTX_init(ctx.get(), EVP_aead_aes_256_gcm(), kek.key(),
-                         Kek::kSize, kTagBytes, nullptr)) {
+  if (!EVP_AEAD_CTX_init(ctx.get(), EVP_aead_aes_256_gcm(), kek.key(), Kek::kSize,
+                         kTagBytes, nullptr)) {
     ERR_clear_error();
     return absl::InternalError("AES-256-GCM init failed");
   }
@@ -128,12 +126,10 @@ absl::StatusOr<std::string> Seal(const Kek& kek, const KeyPath& path,
   RAND_bytes(nonce, kNonceBytes);
   std::string ad = AssociatedData(path, field);
   size_t out_len = 0;
-  if (!EVP_AEAD_CTX_seal(ctx.get(), p + kHeaderBytes, &out_len,
-                         plaintext.size() + kTagBytes, nonce, kNonceBytes,
-                         reinterpret_cast<const uint8_t*>(plaintext.data()),
-                         plaintext.size(),
-                         reinterpret_cast<const uint8_t*>(ad.data()),
-                         ad.size())) {
+  if (!EVP_AEAD_CTX_seal(
+          ctx.get(), p + kHeaderBytes, &out_len, plaintext.size() + kTagBytes, nonce,
+          kNonceBytes, reinterpret_cast<const uint8_t*>(plaintext.data()),
+          plaintext.size(), reinterpret_cast<const uint8_t*>(ad.data()), ad.size())) {
     ERR_clear_error();
     return absl::InternalError("AES-256-GCM seal failed");
   }
@@ -142,26 +138,25 @@ absl::StatusOr<std::string> Seal(const Kek& kek, const KeyPath& path,
 }
 
 absl::StatusOr<SecretBytes> Unseal(const Kek* kek, const KeyPath& path,
-                                   absl::string_view field,
-                                   absl::string_view sealed) {
+                                   absl::string_view field, absl::string_view sealed) {
   absl::StatusOr<std::string> id = SealedKekId(sealed);
   if (!id.ok()) {
-    return absl::DataLossError(absl::StrCat(path.ToString(), "#", field, ": ",
-                                            id.status().message()));
+    return absl::DataLossError(
+        absl::StrCat(path.ToString(), "#", field, ": ", id.status().message()));
   }
   if (kek == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path.ToString(), "#", field, " is sealed under KEK ", *id,
-        " but no KEK is configured (set SSLSHIM_KEK or pass --kek-file)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path.ToString(), "#", field, " is sealed under KEK ", *id,
+                     " but no KEK is configured (set SSLSHIM_KEK or pass --kek-file)"));
   }
   if (*id != kek->id()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path.ToString(), "#", field, " is sealed under KEK ", *id,
-        ", but the configured KEK is ", kek->id(), " (wrong KEK?)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path.ToString(), "#", field, " is sealed under KEK ", *id,
+                     ", but the configured KEK is ", kek->id(), " (wrong KEK?)"));
   }
   bssl::ScopedEVP_AEAD_CTX ctx;
-  if (!EVP_AEAD_CTX_init(ctx.get(), EVP_aead_aes_256_gcm(), kek->key(),
-                         Kek::kSize, kTagBytes, nullptr)) {
+  if (!EVP_AEAD_CTX_init(ctx.get(), EVP_aead_aes_256_gcm(), kek->key(), Kek::kSize,
+                         kTagBytes, nullptr)) {
     ERR_clear_error();
     return absl::InternalError("AES-256-GCM init failed");
   }
@@ -171,17 +166,15 @@ absl::StatusOr<SecretBytes> Unseal(const Kek* kek, const KeyPath& path,
   std::string plain(in_len, '\0');
   size_t out_len = 0;
   std::string ad = AssociatedData(path, field);
-  if (!EVP_AEAD_CTX_open(ctx.get(), reinterpret_cast<uint8_t*>(plain.data()),
-                         &out_len, plain.size(), nonce, kNonceBytes,
-                         p + kHeaderBytes, in_len,
-                         reinterpret_cast<const uint8_t*>(ad.data()),
-                         ad.size())) {
+  if (!EVP_AEAD_CTX_open(ctx.get(), reinterpret_cast<uint8_t*>(plain.data()), &out_len,
+                         plain.size(), nonce, kNonceBytes, p + kHeaderBytes, in_len,
+                         reinterpret_cast<const uint8_t*>(ad.data()), ad.size())) {
     ERR_clear_error();
     Wipe(&plain);
-    return absl::DataLossError(absl::StrCat(
-        path.ToString(), "#", field,
-        ": sealed value does not open (truncated, tampered with, or copied "
-        "from another record or field)"));
+    return absl::DataLossError(
+        absl::StrCat(path.ToString(), "#", field,
+                     ": sealed value does not open (truncated, tampered with, or copied "
+                     "from another record or field)"));
   }
   plain.resize(out_len);
   return SecretBytes(std::move(plain));

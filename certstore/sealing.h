@@ -87,8 +87,7 @@ absl::StatusOr<std::string> SealedKekId(absl::string_view sealed);
 // Seal() encrypts `plaintext` for field `field` of record `path`.
 // Errors: Internal only if BoringSSL fails.
 absl::StatusOr<std::string> Seal(const Kek& kek, const KeyPath& path,
-                                 absl::string_view field,
-                                 absl::string_view plaintext);
+                                 absl::string_view field, absl::string_view plaintext);
 
 // Unseal() decrypts a value made by Seal() for the same path and field.
 // `kek` may be null (no KEK configured). Never returns ciphertext or partial
@@ -97,8 +96,7 @@ absl::StatusOr<std::string> Seal(const Kek& kek, const KeyPath& path,
 //     different KEK (both ids named);
 //   DataLoss: truncated, tampered, or copied from another record/field.
 absl::StatusOr<SecretBytes> Unseal(const Kek* kek, const KeyPath& path,
-                                   absl::string_view field,
-                                   absl::string_view sealed);
+                                   absl::string_view field, absl::string_view sealed);
 
 }  // namespace sslshim::certstore
 

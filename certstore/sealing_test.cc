@@ -25,12 +25,10 @@ class SealingTest : public ::testing::Test {
 };
 
 TEST_F(SealingTest, RoundTrip) {
-  ASSERT_OK_AND_ASSIGN(std::string sealed,
-                       Seal(kek1_, path_, "key_str", secret_));
+  ASSERT_OK_AND_ASSIGN(std::string sealed, Seal(kek1_, path_, "key_str", secret_));
   EXPECT_TRUE(IsSealedValue(sealed));
   EXPECT_FALSE(absl::StrContains(sealed, "secret bytes"));
-  ASSERT_OK_AND_ASSIGN(SecretBytes plain,
-                       Unseal(&kek1_, path_, "key_str", sealed));
+  ASSERT_OK_AND_ASSIGN(SecretBytes plain, Unseal(&kek1_, path_, "key_str", sealed));
   EXPECT_EQ(plain.view(), secret_);
   ASSERT_OK_AND_ASSIGN(std::string id, SealedKekId(sealed));
   EXPECT_EQ(id, kek1_.id());
@@ -44,19 +42,17 @@ TEST_F(SealingTest, KekTextForms) {
   EXPECT_EQ(web.id(), kek1_.id());
   EXPECT_THAT(Kek::FromText("abcd"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("32 bytes")));
-  EXPECT_THAT(Kek::FromBytes("short"),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Kek::FromBytes("short"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_NE(kek1_.id(), kek2_.id());
 }
 
 TEST_F(SealingTest, WrongOrMissingKek) {
   ASSERT_OK_AND_ASSIGN(std::string sealed, Seal(kek1_, path_, "key_str", secret_));
   EXPECT_THAT(Unseal(&kek2_, path_, "key_str", sealed),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("wrong KEK")));
-  EXPECT_THAT(Unseal(nullptr, path_, "key_str", sealed),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("no KEK is configured")));
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("wrong KEK")));
+  EXPECT_THAT(
+      Unseal(nullptr, path_, "key_str", sealed),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no KEK is configured")));
 }
 
 TEST_F(SealingTest, MovedToAnotherRecordOrFieldFails) {

@@ -84,8 +84,7 @@ class Watcher {
   // Next() waits up to `timeout` for the next event. Returns nullopt when the
   // timeout passes with no event. Errors: Unavailable when the backend is
   // down (the watcher keeps trying; call Next() again).
-  virtual absl::StatusOr<absl::optional<WatchEvent>> Next(
-      absl::Duration timeout) = 0;
+  virtual absl::StatusOr<absl::optional<WatchEvent>> Next(absl::Duration timeout) = 0;
 };
 
 // Store is the backend interface. See the file comment for semantics.
@@ -98,13 +97,11 @@ class Store {
 
   // Put() stores `value` at `path` if `expected_generation` matches, and
   // returns the new generation. The root path cannot be written.
-  virtual absl::StatusOr<uint64_t> Put(const KeyPath& path,
-                                       absl::string_view value,
+  virtual absl::StatusOr<uint64_t> Put(const KeyPath& path, absl::string_view value,
                                        uint64_t expected_generation) = 0;
 
   // Delete() removes `path` if `expected_generation` matches.
-  virtual absl::Status Delete(const KeyPath& path,
-                              uint64_t expected_generation) = 0;
+  virtual absl::Status Delete(const KeyPath& path, uint64_t expected_generation) = 0;
 
   // List() returns up to `limit` descendants of `prefix` after `cursor`.
   virtual absl::StatusOr<ListPage> List(const KeyPath& prefix, size_t limit,
@@ -112,8 +109,7 @@ class Store {
 
   // Watch() starts watching `prefix`. The caller owns the Watcher, which
   // must not outlive the Store.
-  virtual absl::StatusOr<std::unique_ptr<Watcher>> Watch(
-      const KeyPath& prefix) = 0;
+  virtual absl::StatusOr<std::unique_ptr<Watcher>> Watch(const KeyPath& prefix) = 0;
 
   // Describe() names the backend and endpoint, e.g. "lmdb:/var/lib/x" or
   // "redis://127.0.0.1:6379/0". Never contains a password.

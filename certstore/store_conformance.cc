@@ -40,8 +40,8 @@ std::vector<std::string> ListAll(Store* store, const KeyPath& prefix,
 
 }  // namespace
 
-void ExpectExactlyOneWriterWins(const std::vector<Store*>& writers,
-                                const KeyPath& path, int rounds) {
+void ExpectExactlyOneWriterWins(const std::vector<Store*>& writers, const KeyPath& path,
+                                int rounds) {
   const int n = static_cast<int>(writers.size());
   ASSERT_OK(writers[0]->Put(path, "start", kMustNotExist).status());
   for (int round = 0; round < rounds; ++round) {
@@ -105,8 +105,7 @@ TEST_P(StoreConformanceTest, CompareAndSetConflictsChangeNothing) {
 
 TEST_P(StoreConformanceTest, DeleteSemantics) {
   KeyPath p = P({"K", "del"});
-  EXPECT_THAT(store()->Delete(p, kAnyGeneration),
-              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store()->Delete(p, kAnyGeneration), StatusIs(absl::StatusCode::kNotFound));
   ASSERT_OK(store()->Put(p, "a", kAnyGeneration).status());
   EXPECT_THAT(store()->Delete(p, 5), StatusIs(absl::StatusCode::kAborted));
   EXPECT_THAT(store()->Get(p), IsOk());
@@ -139,14 +138,13 @@ TEST_P(StoreConformanceTest, ListReturnsDescendantsOnly) {
        {P({"Employee", "asalieri"}), P({"Employee", "asalieri", "Address", 1}),
         P({"Employee", "asalieri", "Address", 2}),
         P({"Employee", "asalieri", "Phone", "home"}),
-        P({"Employee", "asalieri2", "Address", 1}),
-        P({"Employee", "asalieri-x"}), P({"Employee", "asalieri.x"}),
-        P({"Employee", "asalieri/x", "Address", 1}), P({"Employer", "x"})}) {
+        P({"Employee", "asalieri2", "Address", 1}), P({"Employee", "asalieri-x"}),
+        P({"Employee", "asalieri.x"}), P({"Employee", "asalieri/x", "Address", 1}),
+        P({"Employer", "x"})}) {
     ASSERT_OK(store()->Put(p, "v", kAnyGeneration).status());
   }
   EXPECT_THAT(ListAll(store(), P({"Employee", "asalieri"})),
-              ElementsAre("Employee/asalieri/Address/1",
-                          "Employee/asalieri/Address/2",
+              ElementsAre("Employee/asalieri/Address/1", "Employee/asalieri/Address/2",
                           "Employee/asalieri/Phone/home"));
   EXPECT_EQ(ListAll(store(), KeyPath::Root()).size(), 9u);
   EXPECT_THAT(ListAll(store(), P({"Nobody", 1})), ::testing::IsEmpty());
@@ -172,8 +170,7 @@ TEST_P(StoreConformanceTest, ListPagesWithCursor) {
 }
 
 TEST_P(StoreConformanceTest, WatchSeesChangesUnderPrefix) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Watcher> w,
-                       store()->Watch(P({"Tenant", "a"})));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Watcher> w, store()->Watch(P({"Tenant", "a"})));
   ASSERT_OK(store()->Put(P({"Tenant", "ab", "C", 1}), "x", kAnyGeneration).status());
   ASSERT_OK(store()->Put(P({"Tenant", "a", "C", 1}), "x", kAnyGeneration).status());
   ASSERT_OK(store()->Put(P({"Tenant", "a", "C", 1}), "y", kAnyGeneration).status());
@@ -188,25 +185,22 @@ TEST_P(StoreConformanceTest, WatchSeesChangesUnderPrefix) {
   }
   EXPECT_THAT(seen, ElementsAre("put Tenant/a/C/1 1", "put Tenant/a/C/1 2",
                                 "del Tenant/a/C/1 0"));
-  ASSERT_OK_AND_ASSIGN(absl::optional<WatchEvent> none,
-                       w->Next(absl::Milliseconds(50)));
+  ASSERT_OK_AND_ASSIGN(absl::optional<WatchEvent> none, w->Next(absl::Milliseconds(50)));
   EXPECT_FALSE(none.has_value());
 }
 
 TEST_P(StoreConformanceTest, ConcurrentWritersExactlyOneWins) {
-  ExpectExactlyOneWriterWins(std::vector<Store*>(6, store()), P({"Race", "x"}),
-                             15);
+  ExpectExactlyOneWriterWins(std::vector<Store*>(6, store()), P({"Race", "x"}), 15);
 }
 
 TEST_P(StoreConformanceTest, HundredThousandRecordsListedByPrefix) {
   constexpr int kRecords = 100000;
   for (int i = 0; i < kRecords; ++i) {
-    ASSERT_OK(store()->Put(P({"Fleet", "big", "Host", i}), "v", kAnyGeneration)
-                  .status());
+    ASSERT_OK(store()->Put(P({"Fleet", "big", "Host", i}), "v", kAnyGeneration).status());
   }
   for (int i = 0; i < 100; ++i) {
-    ASSERT_OK(store()->Put(P({"Fleet", "big2", "Host", i}), "v", kAnyGeneration)
-                  .status());
+    ASSERT_OK(
+        store()->Put(P({"Fleet", "big2", "Host", i}), "v", kAnyGeneration).status());
   }
   std::vector<std::string> all = ListAll(store(), P({"Fleet", "big"}), 1000);
   ASSERT_EQ(all.size(), static_cast<size_t>(kRecords));
@@ -222,8 +216,8 @@ Kek TestKek(char c) { return *Kek::FromBytes(std::string(32, c)); }
 TEST_P(StoreConformanceTest, CertStoreSealsAndOpensKeys) {
   TestIdentity ca = MakeTestCert({.common_name = "CA", .is_ca = true});
   TestIdentity leaf = MakeTestCert({.common_name = "a", .dns_sans = {"a"}}, &ca);
-  ASSERT_OK_AND_ASSIGN(auto cs, CertStore::CreateBorrowed(
-                                    store(), {.keks = {TestKek('1')}}));
+  ASSERT_OK_AND_ASSIGN(auto cs,
+                       CertStore::CreateBorrowed(store(), {.keks = {TestKek('1')}}));
   KeyPath p = P({"Employee", "asalieri", "Address", 1});
   ASSERT_OK_AND_ASSIGN(uint64_t g, cs->Put(p, {{"cert", leaf.cert_pem},
                                                {"key_str", leaf.key_pem},
@@ -237,8 +231,8 @@ TEST_P(StoreConformanceTest, CertStoreSealsAndOpensKeys) {
   ASSERT_OK_AND_ASSIGN(SecretBytes key, cs->ReadField(r, "key_str"));
   EXPECT_EQ(key.view(), leaf.key_pem);
 
-  ASSERT_OK_AND_ASSIGN(auto wrong, CertStore::CreateBorrowed(
-                                       store(), {.keks = {TestKek('2')}}));
+  ASSERT_OK_AND_ASSIGN(auto wrong,
+                       CertStore::CreateBorrowed(store(), {.keks = {TestKek('2')}}));
   EXPECT_THAT(wrong->ReadField(r, "key_str"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("KEK")));
   ASSERT_OK_AND_ASSIGN(auto none, CertStore::CreateBorrowed(store(), {}));
@@ -251,9 +245,9 @@ TEST_P(StoreConformanceTest, CertStoreSealsAndOpensKeys) {
 TEST_P(StoreConformanceTest, CertStoreRefusedWriteChangesNothing) {
   TestIdentity a = MakeTestCert({.common_name = "a"});
   TestIdentity b = MakeTestCert({.common_name = "b"});
-  ASSERT_OK_AND_ASSIGN(auto cs, CertStore::CreateBorrowed(
-                                    store(), {.keks = {TestKek('1')},
-                                              .max_record_bytes = 64 * 1024}));
+  ASSERT_OK_AND_ASSIGN(
+      auto cs, CertStore::CreateBorrowed(
+                   store(), {.keks = {TestKek('1')}, .max_record_bytes = 64 * 1024}));
   KeyPath p = P({"Svc", "a"});
   ASSERT_OK(cs->Put(p, {{"cert", a.cert_pem}, {"key_str", a.key_pem}}).status());
   ASSERT_OK_AND_ASSIGN(StoreEntry before, store()->Get(p));
@@ -278,8 +272,8 @@ TEST_P(StoreConformanceTest, CertStoreReportsCorruptAndNewerRecords) {
   std::string bad = e.value;
   bad[bad.size() / 2] ^= 0x5A;
   ASSERT_OK(backend()->RawWrite(p, bad));
-  EXPECT_THAT(cs->Get(p), StatusIs(absl::StatusCode::kDataLoss,
-                                   HasSubstr("Svc/corrupt")));
+  EXPECT_THAT(cs->Get(p),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("Svc/corrupt")));
   ASSERT_OK(backend()->RawWrite(p, "SSR"));
   EXPECT_THAT(cs->Get(p), StatusIs(absl::StatusCode::kDataLoss));
   // A well-formed envelope from a future version.
@@ -291,20 +285,20 @@ TEST_P(StoreConformanceTest, CertStoreReportsCorruptAndNewerRecords) {
   SHA256(reinterpret_cast<const uint8_t*>(future.data()), future.size() - 8, digest);
   future.replace(future.size() - 8, 8, reinterpret_cast<char*>(digest), 8);
   ASSERT_OK(backend()->RawWrite(p, future));
-  EXPECT_THAT(cs->Get(p), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                   HasSubstr("version 2")));
+  EXPECT_THAT(cs->Get(p),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("version 2")));
 }
 
 TEST_P(StoreConformanceTest, CertStoreResealIsResumable) {
-  ASSERT_OK_AND_ASSIGN(auto old_cs, CertStore::CreateBorrowed(
-                                        store(), {.keks = {TestKek('o')}}));
+  ASSERT_OK_AND_ASSIGN(auto old_cs,
+                       CertStore::CreateBorrowed(store(), {.keks = {TestKek('o')}}));
   auto host = [](int i) { return P({"Fleet", "f", "Group", i % 2, "Host", i}); };
   std::vector<TestIdentity> ids;
   for (int i = 0; i < 6; ++i) {
     ids.push_back(MakeTestCert({.common_name = absl::StrCat("h", i)}));
-    ASSERT_OK(old_cs->Put(host(i), {{"cert", ids[i].cert_pem},
-                                    {"key_str", ids[i].key_pem}})
-                  .status());
+    ASSERT_OK(
+        old_cs->Put(host(i), {{"cert", ids[i].cert_pem}, {"key_str", ids[i].key_pem}})
+            .status());
   }
   ASSERT_OK(old_cs->Put(P({"Fleet", "f", "Note", 1}), {{"n", "x"}}).status());
   Kek new_kek = TestKek('n');
@@ -312,14 +306,13 @@ TEST_P(StoreConformanceTest, CertStoreResealIsResumable) {
   ASSERT_OK_AND_ASSIGN(ResealReport partial,
                        old_cs->Reseal(P({"Fleet", "f", "Group", 0}), new_kek));
   EXPECT_EQ(partial.resealed, 3u);
-  ASSERT_OK_AND_ASSIGN(ResealReport resumed,
-                       old_cs->Reseal(P({"Fleet", "f"}), new_kek));
+  ASSERT_OK_AND_ASSIGN(ResealReport resumed, old_cs->Reseal(P({"Fleet", "f"}), new_kek));
   EXPECT_EQ(resumed.resealed, 3u);
   EXPECT_EQ(resumed.already_current, 3u);
   EXPECT_EQ(resumed.without_keys, 1u);
   EXPECT_TRUE(resumed.failures.empty());
-  ASSERT_OK_AND_ASSIGN(auto fresh, CertStore::CreateBorrowed(
-                                       store(), {.keks = {new_kek}}));
+  ASSERT_OK_AND_ASSIGN(auto fresh,
+                       CertStore::CreateBorrowed(store(), {.keks = {new_kek}}));
   for (int i = 0; i < 6; ++i) {
     ASSERT_OK_AND_ASSIGN(Record r, fresh->Get(host(i)));
     ASSERT_OK_AND_ASSIGN(SecretBytes k, fresh->ReadField(r, "key_str"));
@@ -328,29 +321,36 @@ TEST_P(StoreConformanceTest, CertStoreResealIsResumable) {
   // The old KEK alone can no longer open them.
   ASSERT_OK_AND_ASSIGN(Record r0, old_cs->Get(host(0)));
   EXPECT_THAT(old_cs->ReadField(r0, "key_str"),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr(new_kek.id())));
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(new_kek.id())));
 }
 
 TEST_P(StoreConformanceTest, TenantViewStaysInsideItsPrefix) {
-  ASSERT_OK(store()->Put(P({"Tenant", "tenantAB", "Cert", 1}), "b", kAnyGeneration).status());
-  ASSERT_OK(store()->Put(P({"Tenant", "tenantA/x", "Cert", 1}), "c", kAnyGeneration).status());
+  ASSERT_OK(
+      store()->Put(P({"Tenant", "tenantAB", "Cert", 1}), "b", kAnyGeneration).status());
+  ASSERT_OK(
+      store()->Put(P({"Tenant", "tenantA/x", "Cert", 1}), "c", kAnyGeneration).status());
   ASSERT_OK(store()->Put(P({"Other", "z"}), "z", kAnyGeneration).status());
   ASSERT_OK_AND_ASSIGN(auto view, TenantView::Create(store(), P({"Tenant", "tenantA"})));
   KeyPath mine = P({"Tenant", "tenantA", "Cert", 1});
   ASSERT_OK(view->Put(mine, "a", kAnyGeneration).status());
   EXPECT_THAT(view->Get(mine), IsOk());
-  const KeyPath outside[] = {
-      P({"Tenant", "tenantAB", "Cert", 1}), P({"Tenant", "tenantA/x", "Cert", 1}),
-      P({"Other", "z"}), P({"Tenant", "tenantB"}), P({"Tenant", ".."}),
-      *KeyPath::Parse("Tenant/tenantA%2Fx/Cert/1"), KeyPath::Root()};
+  const KeyPath outside[] = {P({"Tenant", "tenantAB", "Cert", 1}),
+                             P({"Tenant", "tenantA/x", "Cert", 1}),
+                             P({"Other", "z"}),
+                             P({"Tenant", "tenantB"}),
+                             P({"Tenant", ".."}),
+                             *KeyPath::Parse("Tenant/tenantA%2Fx/Cert/1"),
+                             KeyPath::Root()};
   for (const KeyPath& p : outside) {
     EXPECT_THAT(view->Get(p), StatusIs(absl::StatusCode::kPermissionDenied)) << p;
     EXPECT_THAT(view->Put(p, "evil", kAnyGeneration),
-                StatusIs(absl::StatusCode::kPermissionDenied)) << p;
+                StatusIs(absl::StatusCode::kPermissionDenied))
+        << p;
     EXPECT_THAT(view->Delete(p, kAnyGeneration),
-                StatusIs(absl::StatusCode::kPermissionDenied)) << p;
-    EXPECT_THAT(view->List(p, 10, ""), StatusIs(absl::StatusCode::kPermissionDenied)) << p;
+                StatusIs(absl::StatusCode::kPermissionDenied))
+        << p;
+    EXPECT_THAT(view->List(p, 10, ""), StatusIs(absl::StatusCode::kPermissionDenied))
+        << p;
     EXPECT_THAT(view->Watch(p), StatusIs(absl::StatusCode::kPermissionDenied)) << p;
   }
   // A ".." id is a literal id inside the tenant, never a way up.

@@ -30,8 +30,7 @@ class StoreBackend {
   // store() is owned by the backend and lives as long as it.
   virtual Store* store() = 0;
   // RawWrite() stores `value` at `path` bypassing all checks.
-  virtual absl::Status RawWrite(const KeyPath& path,
-                                absl::string_view value) = 0;
+  virtual absl::Status RawWrite(const KeyPath& path, absl::string_view value) = 0;
 };
 
 // OwnedStoreBackend is a StoreBackend owning an `S` that has
@@ -59,21 +58,21 @@ struct BackendFactory {
 // constructor and `absl::Status Open()`.
 template <typename B>
 BackendFactory FactoryFor(std::string name) {
-  return BackendFactory{
-      std::move(name), []() -> absl::StatusOr<std::unique_ptr<StoreBackend>> {
-        auto b = std::make_unique<B>();
-        absl::Status s = b->Open();
-        if (!s.ok()) return s;
-        return std::unique_ptr<StoreBackend>(std::move(b));
-      }};
+  return BackendFactory{std::move(name),
+                        []() -> absl::StatusOr<std::unique_ptr<StoreBackend>> {
+                          auto b = std::make_unique<B>();
+                          absl::Status s = b->Open();
+                          if (!s.ok()) return s;
+                          return std::unique_ptr<StoreBackend>(std::move(b));
+                        }};
 }
 
 // ExpectExactlyOneWriterWins() creates `path`, then for `rounds` rounds lets
 // every writer (one thread each; the same Store may appear several times)
 // put with the generation they all read, and expects exactly one success
 // and ABORTED for all the others.
-void ExpectExactlyOneWriterWins(const std::vector<Store*>& writers,
-                                const KeyPath& path, int rounds);
+void ExpectExactlyOneWriterWins(const std::vector<Store*>& writers, const KeyPath& path,
+                                int rounds);
 
 // StoreConformanceTest is the fixture; tests are in store_conformance.cc.
 class StoreConformanceTest : public ::testing::TestWithParam<BackendFactory> {

@@ -12,10 +12,10 @@ namespace sslshim::certstore {
 namespace {
 
 absl::Status BadUrl(absl::string_view url, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "bad store URL \"", url, "\": ", why,
-      "; use memory:, lmdb:PATH or "
-      "redis://[USER[:PASSWORD]@]HOST:PORT[/DB][?namespace=NS]"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("bad store URL \"", url, "\": ", why,
+                   "; use memory:, lmdb:PATH or "
+                   "redis://[USER[:PASSWORD]@]HOST:PORT[/DB][?namespace=NS]"));
 }
 
 absl::StatusOr<RedisStoreOptions> ParseRedisUrl(absl::string_view url,
@@ -65,8 +65,8 @@ absl::StatusOr<RedisStoreOptions> ParseRedisUrl(absl::string_view url,
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Store>> OpenStore(
-    absl::string_view url, const OpenStoreOptions& options) {
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url,
+                                                 const OpenStoreOptions& options) {
   absl::string_view rest = url;
   if (rest == "memory:") return std::unique_ptr<Store>(MemoryStore::Create());
   if (absl::ConsumePrefix(&rest, "lmdb:")) {
@@ -79,8 +79,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
   if (absl::ConsumePrefix(&rest, "redis://")) {
     absl::StatusOr<RedisStoreOptions> o = ParseRedisUrl(url, rest, options);
     if (!o.ok()) return o.status();
-    absl::StatusOr<std::unique_ptr<RedisStore>> s =
-        RedisStore::Create(*std::move(o));
+    absl::StatusOr<std::unique_ptr<RedisStore>> s = RedisStore::Create(*std::move(o));
     if (!s.ok()) return s.status();
     return std::unique_ptr<Store>(*std::move(s));
   }

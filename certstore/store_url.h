@@ -30,8 +30,8 @@ struct OpenStoreOptions {
 // OpenStore() parses `url` and opens the store. Errors: InvalidArgument for
 // an unknown scheme or malformed URL (the message lists the accepted forms),
 // and the backend's Create() errors.
-absl::StatusOr<std::unique_ptr<Store>> OpenStore(
-    absl::string_view url, const OpenStoreOptions& options = {});
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url,
+                                                 const OpenStoreOptions& options = {});
 
 }  // namespace sslshim::certstore
 

@@ -24,17 +24,17 @@ TEST(StoreUrlTest, MemoryAndLmdb) {
 TEST(StoreUrlTest, BadUrls) {
   for (const char* url : {"", "mem:", "lmdb:", "redis://", "redis://h:x/0",
                           "redis://h:1/x", "redis://h:1/0?ns=x", "http://x"}) {
-    EXPECT_THAT(OpenStore(url), StatusIs(absl::StatusCode::kInvalidArgument,
-                                         HasSubstr("bad store URL")))
+    EXPECT_THAT(OpenStore(url),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bad store URL")))
         << url;
   }
 }
 
 TEST(StoreUrlTest, RedisDownIsUnavailableNamingEndpoint) {
   // Port 1 on loopback: nothing listens there.
-  EXPECT_THAT(OpenStore("redis://u:pw@127.0.0.1:1/3?namespace=n"),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("redis://u@127.0.0.1:1/3")));
+  EXPECT_THAT(
+      OpenStore("redis://u:pw@127.0.0.1:1/3?namespace=n"),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("redis://u@127.0.0.1:1/3")));
 }
 
 }  // namespace

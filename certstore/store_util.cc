@@ -23,9 +23,8 @@ absl::Status CheckListArgs(const KeyPath& prefix, size_t limit,
         absl::StrCat("invalid list cursor: ", c.status().message()));
   }
   if (!c->IsUnder(prefix) || *c == prefix) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("list cursor ", c->ToString(), " is not under prefix ",
-                     prefix.ToString()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "list cursor ", c->ToString(), " is not under prefix ", prefix.ToString()));
   }
   return absl::OkStatus();
 }
@@ -34,30 +33,25 @@ bool GenerationMatches(uint64_t expected, uint64_t current) {
   return expected == kAnyGeneration || expected == current;
 }
 
-absl::Status ConflictError(const KeyPath& path, uint64_t expected,
-                           uint64_t current) {
+absl::Status ConflictError(const KeyPath& path, uint64_t expected, uint64_t current) {
   return absl::AbortedError(absl::StrCat(
       "generation conflict on ", path.ToString(), ": expected ",
       expected == kMustNotExist ? std::string("no record")
                                 : absl::StrCat("generation ", expected),
       ", found ",
-      current == 0 ? std::string("no record")
-                   : absl::StrCat("generation ", current),
+      current == 0 ? std::string("no record") : absl::StrCat("generation ", current),
       "; re-read and retry"));
 }
 
 absl::Status NotFoundError(const KeyPath& path, absl::string_view store) {
-  return absl::NotFoundError(
-      absl::StrCat("no record ", path.ToString(), " in ", store));
+  return absl::NotFoundError(absl::StrCat("no record ", path.ToString(), " in ", store));
 }
 
-absl::StatusOr<KeyPath> ParseStoredPath(absl::string_view text,
-                                        absl::string_view store) {
+absl::StatusOr<KeyPath> ParseStoredPath(absl::string_view text, absl::string_view store) {
   absl::StatusOr<KeyPath> p = KeyPath::Parse(text);
   if (!p.ok()) {
-    return absl::DataLossError(absl::StrCat("stored key in ", store,
-                                            " is not a valid key path: ",
-                                            p.status().message()));
+    return absl::DataLossError(absl::StrCat(
+        "stored key in ", store, " is not a valid key path: ", p.status().message()));
   }
   return p;
 }

@@ -29,24 +29,21 @@ absl::Status CheckWritablePath(const KeyPath& path);
 // CheckListArgs() validates a List() call: limit > 0, cursor either empty or
 // a canonical path string that is a proper descendant of prefix.
 // Errors: InvalidArgument.
-absl::Status CheckListArgs(const KeyPath& prefix, size_t limit,
-                           absl::string_view cursor);
+absl::Status CheckListArgs(const KeyPath& prefix, size_t limit, absl::string_view cursor);
 
 // GenerationMatches() applies the compare-and-set rule. `current` is 0 when
 // the record does not exist.
 bool GenerationMatches(uint64_t expected, uint64_t current);
 
 // ConflictError() is the ABORTED status for a failed compare-and-set.
-absl::Status ConflictError(const KeyPath& path, uint64_t expected,
-                           uint64_t current);
+absl::Status ConflictError(const KeyPath& path, uint64_t expected, uint64_t current);
 
 // NotFoundError() is the NOT_FOUND status for a missing record.
 absl::Status NotFoundError(const KeyPath& path, absl::string_view store);
 
 // ParseStoredPath() parses a canonical path read back from a backend.
 // Errors: DataLoss (a stored key that is not a canonical path).
-absl::StatusOr<KeyPath> ParseStoredPath(absl::string_view text,
-                                        absl::string_view store);
+absl::StatusOr<KeyPath> ParseStoredPath(absl::string_view text, absl::string_view store);
 
 // ListPageBuilder fills a ListPage from canonical keys read in order:
 //

@@ -17,13 +17,11 @@ std::string TenantView::Describe() const {
   return absl::StrCat(base_->Describe(), " (tenant ", prefix_.ToString(), ")");
 }
 
-absl::Status TenantView::Check(const KeyPath& path,
-                               absl::string_view op) const {
+absl::Status TenantView::Check(const KeyPath& path, absl::string_view op) const {
   if (path.IsUnder(prefix_)) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat("tenant ", prefix_.ToString(), " may not ", op, " ",
-                   path.empty() ? std::string("the root") : path.ToString(),
-                   ": outside its prefix"));
+  return absl::PermissionDeniedError(absl::StrCat(
+      "tenant ", prefix_.ToString(), " may not ", op, " ",
+      path.empty() ? std::string("the root") : path.ToString(), ": outside its prefix"));
 }
 
 absl::StatusOr<StoreEntry> TenantView::Get(const KeyPath& path) {
@@ -32,16 +30,14 @@ absl::StatusOr<StoreEntry> TenantView::Get(const KeyPath& path) {
   return base_->Get(path);
 }
 
-absl::StatusOr<uint64_t> TenantView::Put(const KeyPath& path,
-                                         absl::string_view value,
+absl::StatusOr<uint64_t> TenantView::Put(const KeyPath& path, absl::string_view value,
                                          uint64_t expected_generation) {
   absl::Status s = Check(path, "write");
   if (!s.ok()) return s;
   return base_->Put(path, value, expected_generation);
 }
 
-absl::Status TenantView::Delete(const KeyPath& path,
-                                uint64_t expected_generation) {
+absl::Status TenantView::Delete(const KeyPath& path, uint64_t expected_generation) {
   absl::Status s = Check(path, "delete");
   if (!s.ok()) return s;
   return base_->Delete(path, expected_generation);
@@ -60,8 +56,7 @@ absl::StatusOr<ListPage> TenantView::List(const KeyPath& prefix, size_t limit,
   return base_->List(prefix, limit, cursor);
 }
 
-absl::StatusOr<std::unique_ptr<Watcher>> TenantView::Watch(
-    const KeyPath& prefix) {
+absl::StatusOr<std::unique_ptr<Watcher>> TenantView::Watch(const KeyPath& prefix) {
   absl::Status s = Check(prefix, "watch");
   if (!s.ok()) return s;
   return base_->Watch(prefix);

@@ -31,26 +31,22 @@ class TenantView : public Store {
  public:
   // Create() binds `base` (borrowed; must outlive the view) to `prefix`.
   // Errors: InvalidArgument for a null base or the root prefix.
-  static absl::StatusOr<std::unique_ptr<TenantView>> Create(Store* base,
-                                                            KeyPath prefix);
+  static absl::StatusOr<std::unique_ptr<TenantView>> Create(Store* base, KeyPath prefix);
 
   const KeyPath& prefix() const { return prefix_; }
 
   absl::StatusOr<StoreEntry> Get(const KeyPath& path) override;
   absl::StatusOr<uint64_t> Put(const KeyPath& path, absl::string_view value,
                                uint64_t expected_generation) override;
-  absl::Status Delete(const KeyPath& path,
-                      uint64_t expected_generation) override;
+  absl::Status Delete(const KeyPath& path, uint64_t expected_generation) override;
   // List() also refuses cursors outside the prefix.
   absl::StatusOr<ListPage> List(const KeyPath& prefix, size_t limit,
                                 absl::string_view cursor) override;
-  absl::StatusOr<std::unique_ptr<Watcher>> Watch(
-      const KeyPath& prefix) override;
+  absl::StatusOr<std::unique_ptr<Watcher>> Watch(const KeyPath& prefix) override;
   std::string Describe() const override;
 
  private:
-  TenantView(Store* base, KeyPath prefix)
-      : base_(base), prefix_(std::move(prefix)) {}
+  TenantView(Store* base, KeyPath prefix) : base_(base), prefix_(std::move(prefix)) {}
   absl::Status Check(const KeyPath& path, absl::string_view op) const;
 
   Store* const base_;

@@ -16,20 +16,19 @@ bool IsKeyField(absl::string_view name, absl::string_view value) {
 absl::Status ValidateFieldName(absl::string_view name) {
   bool ok = !name.empty() && name.size() <= 64;
   for (char c : name) {
-    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-                c == '_' || c == '.' || c == '-');
+    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                c == '.' || c == '-');
   }
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid field name \"", absl::CHexEscape(name.substr(0, 80)),
-        "\": use 1-64 characters of [A-Za-z0-9_.-]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid field name \"", absl::CHexEscape(name.substr(0, 80)),
+                     "\": use 1-64 characters of [A-Za-z0-9_.-]"));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<RecordMetadata> ValidateFields(
-    const std::map<std::string, std::string>& fields,
-    const ValidationOptions& options) {
+    const std::map<std::string, std::string>& fields, const ValidationOptions& options) {
   if (fields.empty()) {
     return absl::InvalidArgumentError("a record needs at least one field");
   }
@@ -41,14 +40,13 @@ absl::StatusOr<RecordMetadata> ValidateFields(
     absl::Status s = ValidateFieldName(name);
     if (!s.ok()) return s;
     if (value.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("field ", name, " is empty"));
+      return absl::InvalidArgumentError(absl::StrCat("field ", name, " is empty"));
     }
     if (IsKeyField(name, value)) {
       if (key) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "fields ", key_field, " and ", name,
-            " both hold private keys; a record holds one"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("fields ", key_field, " and ", name,
+                         " both hold private keys; a record holds one"));
       }
       absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> k = ParsePrivateKey(value, name);
       if (!k.ok()) return k.status();
@@ -78,8 +76,7 @@ absl::StatusOr<RecordMetadata> ValidateFields(
     if (key) {
       s = CheckKeyMatchesCertificate(leaf, key.get());
       if (!s.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(key_field, ": ", s.message()));
+        return absl::InvalidArgumentError(absl::StrCat(key_field, ": ", s.message()));
       }
     }
     md.subject = info.subject;

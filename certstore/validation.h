@@ -46,8 +46,7 @@ absl::Status ValidateFieldName(absl::string_view name);
 // allowed); returns the derived metadata (written_at = options.now).
 // Errors: InvalidArgument naming the field and the problem.
 absl::StatusOr<RecordMetadata> ValidateFields(
-    const std::map<std::string, std::string>& fields,
-    const ValidationOptions& options);
+    const std::map<std::string, std::string>& fields, const ValidationOptions& options);
 
 }  // namespace sslshim::certstore
 

@@ -28,13 +28,12 @@ class ValidationTest : public ::testing::Test {
 };
 
 TEST_F(ValidationTest, GoodRecordYieldsMetadata) {
-  ASSERT_OK_AND_ASSIGN(
-      RecordMetadata md,
-      ValidateFields({{"cert", leaf_.cert_pem + ca_.cert_pem},
-                      {"key_str", leaf_.key_pem},
-                      {"ca", ca_.cert_pem},
-                      {"note", "anything"}},
-                     Opts()));
+  ASSERT_OK_AND_ASSIGN(RecordMetadata md,
+                       ValidateFields({{"cert", leaf_.cert_pem + ca_.cert_pem},
+                                       {"key_str", leaf_.key_pem},
+                                       {"ca", ca_.cert_pem},
+                                       {"note", "anything"}},
+                                      Opts()));
   EXPECT_EQ(md.subject, "CN=a.example");
   EXPECT_THAT(md.sans, ElementsAre("DNS:a.example"));
   EXPECT_EQ(md.key_type, "EC-P256");
@@ -42,10 +41,10 @@ TEST_F(ValidationTest, GoodRecordYieldsMetadata) {
 }
 
 TEST_F(ValidationTest, KeyCertMismatch) {
-  EXPECT_THAT(ValidateFields({{"cert", leaf_.cert_pem}, {"key_str", ca_.key_pem}},
-                             Opts()),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("key_str: private key does not match")));
+  EXPECT_THAT(
+      ValidateFields({{"cert", leaf_.cert_pem}, {"key_str", ca_.key_pem}}, Opts()),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("key_str: private key does not match")));
 }
 
 TEST_F(ValidationTest, NonPemInput) {
@@ -63,10 +62,10 @@ TEST_F(ValidationTest, ChainOutOfOrder) {
 }
 
 TEST_F(ValidationTest, ExpiredNeedsFlag) {
-  TestIdentity old = MakeTestCert(
-      {.common_name = "old", .not_before_offset = -86400 * 10,
-       .not_after_offset = -86400},
-      &ca_);
+  TestIdentity old = MakeTestCert({.common_name = "old",
+                                   .not_before_offset = -86400 * 10,
+                                   .not_after_offset = -86400},
+                                  &ca_);
   std::map<std::string, std::string> f = {{"cert", old.cert_pem},
                                           {"key_str", old.key_pem}};
   EXPECT_THAT(ValidateFields(f, Opts()),
@@ -75,8 +74,7 @@ TEST_F(ValidationTest, ExpiredNeedsFlag) {
 }
 
 TEST_F(ValidationTest, FieldNamesAndEmptyValues) {
-  EXPECT_THAT(ValidateFields({}, Opts()),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateFields({}, Opts()), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ValidateFields({{"bad name", "x"}}, Opts()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("field name")));
   EXPECT_THAT(ValidateFields({{"x", ""}}, Opts()),
@@ -87,8 +85,7 @@ TEST_F(ValidationTest, KeyInAnyFieldIsAKeyField) {
   EXPECT_TRUE(IsKeyField("other", leaf_.key_pem));
   EXPECT_TRUE(IsKeyField("key", "x"));
   EXPECT_FALSE(IsKeyField("cert", leaf_.cert_pem));
-  EXPECT_THAT(ValidateFields({{"key_str", leaf_.key_pem}, {"k2", ca_.key_pem}},
-                             Opts()),
+  EXPECT_THAT(ValidateFields({{"key_str", leaf_.key_pem}, {"k2", ca_.key_pem}}, Opts()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("both")));
 }
 

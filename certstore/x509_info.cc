@@ -25,9 +25,7 @@ bssl::UniquePtr<BIO> MemBio(absl::string_view data) {
   return bssl::UniquePtr<BIO>(BIO_new_mem_buf(data.data(), data.size()));
 }
 
-bool IsPem(absl::string_view data) {
-  return absl::StrContains(data, "-----BEGIN ");
-}
+bool IsPem(absl::string_view data) { return absl::StrContains(data, "-----BEGIN "); }
 
 std::string NameToString(X509_NAME* name) {
   bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
@@ -91,8 +89,7 @@ std::string BoringSslErrorString() {
     const char* lib = ERR_lib_error_string(err);
     const char* reason = ERR_reason_error_string(err);
     if (!out.empty()) out.push_back(' ');
-    absl::StrAppend(&out, "[", lib ? lib : "?", ": ", reason ? reason : "?",
-                    "]");
+    absl::StrAppend(&out, "[", lib ? lib : "?", ": ", reason ? reason : "?", "]");
   }
   return out;
 }
@@ -104,28 +101,26 @@ absl::StatusOr<CertChain> ParseCertificates(absl::string_view data,
   if (IsPem(data)) {
     bssl::UniquePtr<BIO> bio = MemBio(data);
     while (true) {
-      bssl::UniquePtr<X509> cert(
-          PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+      bssl::UniquePtr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
       if (!cert) break;
       chain.push_back(std::move(cert));
     }
     // PEM_R_NO_START_LINE at the end is the normal end of input.
     uint32_t err = ERR_peek_last_error();
-    if (ERR_GET_LIB(err) == ERR_LIB_PEM &&
-        ERR_GET_REASON(err) == PEM_R_NO_START_LINE && !chain.empty()) {
+    if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE &&
+        !chain.empty()) {
       ERR_clear_error();
     } else if (err != 0 || chain.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": no valid PEM CERTIFICATE block ",
-                       BoringSslErrorString()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": no valid PEM CERTIFICATE block ", BoringSslErrorString()));
     }
     return chain;
   }
   const uint8_t* p = reinterpret_cast<const uint8_t*>(data.data());
   bssl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, data.size()));
   if (!cert || p != reinterpret_cast<const uint8_t*>(data.data()) + data.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": not a PEM or DER certificate ", BoringSslErrorString()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": not a PEM or DER certificate ", BoringSslErrorString()));
   }
   chain.push_back(std::move(cert));
   return chain;
@@ -135,21 +130,22 @@ bool LooksLikePrivateKey(absl::string_view data) {
   return absl::StrContains(data, "PRIVATE KEY-----");
 }
 
-absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> ParsePrivateKey(
-    absl::string_view data, absl::string_view what) {
+absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> ParsePrivateKey(absl::string_view data,
+                                                          absl::string_view what) {
   ERR_clear_error();
   bssl::UniquePtr<EVP_PKEY> key;
   if (IsPem(data)) {
     if (absl::StrContains(data, "ENCRYPTED PRIVATE KEY") ||
         absl::StrContains(data, "Proc-Type: 4,ENCRYPTED")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": encrypted PEM private keys are not accepted; decrypt it "
-                "first (the store seals keys itself)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what,
+                       ": encrypted PEM private keys are not accepted; decrypt it "
+                       "first (the store seals keys itself)"));
     }
     bssl::UniquePtr<BIO> bio = MemBio(data);
     // An empty password callback result makes encrypted keys fail cleanly.
-    key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr,
-                                      const_cast<char*>("")));
+    key.reset(
+        PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>("")));
   } else {
     CBS cbs;
     CBS_init(&cbs, reinterpret_cast<const uint8_t*>(data.data()), data.size());
@@ -162,8 +158,8 @@ absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> ParsePrivateKey(
     }
   }
   if (!key) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": not a PEM or DER private key ", BoringSslErrorString()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": not a PEM or DER private key ", BoringSslErrorString()));
   }
   ERR_clear_error();
   return key;
@@ -204,8 +200,7 @@ CertInfo DescribeCertificate(X509* cert) {
       X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   if (names) {
     for (size_t i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
-      info.sans.push_back(
-          GeneralNameToString(sk_GENERAL_NAME_value(names.get(), i)));
+      info.sans.push_back(GeneralNameToString(sk_GENERAL_NAME_value(names.get(), i)));
     }
   }
   uint8_t md[EVP_MAX_MD_SIZE];
@@ -213,8 +208,9 @@ CertInfo DescribeCertificate(X509* cert) {
   X509_digest(cert, EVP_sha256(), md, &md_len);
   for (unsigned i = 0; i < md_len; ++i) {
     if (i) info.sha256_fingerprint.push_back(':');
-    absl::StrAppend(&info.sha256_fingerprint,
-                    absl::AsciiStrToUpper(absl::StrCat(absl::Hex(md[i], absl::kZeroPad2))));
+    absl::StrAppend(
+        &info.sha256_fingerprint,
+        absl::AsciiStrToUpper(absl::StrCat(absl::Hex(md[i], absl::kZeroPad2))));
   }
   bssl::UniquePtr<EVP_PKEY> pub(X509_get_pubkey(cert));
   info.key_type = pub ? KeyTypeName(pub.get()) : "unknown";
@@ -231,10 +227,9 @@ absl::Status CheckKeyMatchesCertificate(X509* cert, EVP_PKEY* key) {
     std::string key_type = KeyTypeName(key);
     return absl::InvalidArgumentError(absl::StrCat(
         "private key does not match the certificate (",
-        cert_type == key_type
-            ? absl::StrCat("two different ", key_type, " keys")
-            : absl::StrCat("certificate key is ", cert_type,
-                           ", private key is ", key_type),
+        cert_type == key_type ? absl::StrCat("two different ", key_type, " keys")
+                              : absl::StrCat("certificate key is ", cert_type,
+                                             ", private key is ", key_type),
         ")"));
   }
   return absl::OkStatus();
@@ -251,9 +246,8 @@ absl::Status CheckChainOrder(const CertChain& chain, absl::string_view what) {
     if (!ok) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": chain out of order: certificate ", i + 1, " (",
-          NameToString(X509_get_subject_name(subject)),
-          ") is not issued by certificate ", i + 2, " (",
-          NameToString(X509_get_subject_name(issuer)),
+          NameToString(X509_get_subject_name(subject)), ") is not issued by certificate ",
+          i + 2, " (", NameToString(X509_get_subject_name(issuer)),
           "); list the leaf first, then each issuer"));
     }
   }

@@ -32,13 +32,13 @@ using CertChain = std::vector<bssl::UniquePtr<X509>>;
 
 // CertInfo is what a record stores about its leaf certificate.
 struct CertInfo {
-  std::string subject;               // One-line RFC 2253 form.
-  std::string issuer;                // One-line RFC 2253 form.
-  std::vector<std::string> sans;     // "DNS:a.example", "IP:10.0.0.1", ...
-  int64_t not_before = 0;            // Unix seconds.
-  int64_t not_after = 0;             // Unix seconds.
-  std::string sha256_fingerprint;    // Upper-case hex with ':' separators.
-  std::string key_type;              // "RSA-2048", "EC-P256", "Ed25519", ...
+  std::string subject;             // One-line RFC 2253 form.
+  std::string issuer;              // One-line RFC 2253 form.
+  std::vector<std::string> sans;   // "DNS:a.example", "IP:10.0.0.1", ...
+  int64_t not_before = 0;          // Unix seconds.
+  int64_t not_after = 0;           // Unix seconds.
+  std::string sha256_fingerprint;  // Upper-case hex with ':' separators.
+  std::string key_type;            // "RSA-2048", "EC-P256", "Ed25519", ...
 };
 
 // ParseCertificates() reads one or more PEM CERTIFICATE blocks, or a single
@@ -50,8 +50,8 @@ absl::StatusOr<CertChain> ParseCertificates(absl::string_view data,
 // ParsePrivateKey() reads an unencrypted private key in PEM (PKCS#8,
 // traditional RSA or EC) or DER (PKCS#8 or traditional). The caller owns the
 // result. Errors: InvalidArgument naming `what`, never echoing key bytes.
-absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> ParsePrivateKey(
-    absl::string_view data, absl::string_view what);
+absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> ParsePrivateKey(absl::string_view data,
+                                                          absl::string_view what);
 
 // LooksLikePrivateKey() is true when `data` contains a PEM private key block.
 bool LooksLikePrivateKey(absl::string_view data);

@@ -23,8 +23,7 @@ class X509InfoTest : public ::testing::Test {
   TestIdentity inter_ =
       MakeTestCert({.common_name = "Test Intermediate", .is_ca = true}, &ca_);
   TestIdentity leaf_ = MakeTestCert(
-      {.common_name = "a.example", .dns_sans = {"a.example", "b.example"}},
-      &inter_);
+      {.common_name = "a.example", .dns_sans = {"a.example", "b.example"}}, &inter_);
 };
 
 TEST_F(X509InfoTest, ParsesPemChainAndDer) {
@@ -53,13 +52,11 @@ TEST_F(X509InfoTest, RejectsNonCertificates) {
 TEST_F(X509InfoTest, ParsesKeysPemAndDer) {
   EXPECT_THAT(ParsePrivateKey(leaf_.key_pem, "key_str"), IsOk());
   EXPECT_THAT(ParsePrivateKey(KeyToDer(leaf_.key.get()), "key_str"), IsOk());
-  absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> bad =
-      ParsePrivateKey("not a key", "key_str");
+  absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> bad = ParsePrivateKey("not a key", "key_str");
   EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument,
                             HasSubstr("key_str: not a PEM or DER private key")));
-  EXPECT_THAT(
-      ParsePrivateKey("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA\n", "k"),
-      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("encrypted")));
+  EXPECT_THAT(ParsePrivateKey("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA\n", "k"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("encrypted")));
 }
 
 TEST_F(X509InfoTest, DescribesLeaf) {
@@ -74,11 +71,9 @@ TEST_F(X509InfoTest, DescribesLeaf) {
 }
 
 TEST_F(X509InfoTest, KeyMatch) {
-  EXPECT_THAT(CheckKeyMatchesCertificate(leaf_.cert.get(), leaf_.key.get()),
-              IsOk());
+  EXPECT_THAT(CheckKeyMatchesCertificate(leaf_.cert.get(), leaf_.key.get()), IsOk());
   EXPECT_THAT(CheckKeyMatchesCertificate(leaf_.cert.get(), ca_.key.get()),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("does not match")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not match")));
 }
 
 TEST_F(X509InfoTest, ChainOrder) {

@@ -63,8 +63,7 @@ bool Answers(int port) {
 
 }  // namespace
 
-RedisServer::RedisServer(RedisServerOptions options)
-    : options_(std::move(options)) {}
+RedisServer::RedisServer(RedisServerOptions options) : options_(std::move(options)) {}
 
 RedisServer::~RedisServer() { Stop().IgnoreError(); }
 
@@ -102,14 +101,24 @@ std::string RedisServer::LogTail() const {
 }
 
 absl::Status RedisServer::Launch() {
-  std::vector<std::string> args = {
-      "redis-server", "--port",     absl::StrCat(port_), "--bind",
-      "127.0.0.1",    "--save",     "",                  "--appendonly",
-      "no",           "--dir",      options_.work_dir,   "--logfile",
-      options_.work_dir + "/redis.log", "--daemonize", "no",
-      "--protected-mode", "no"};
-  args.insert(args.end(), options_.extra_args.begin(),
-              options_.extra_args.end());
+  std::vector<std::string> args = {"redis-server",
+                                   "--port",
+                                   absl::StrCat(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   "no",
+                                   "--dir",
+                                   options_.work_dir,
+                                   "--logfile",
+                                   options_.work_dir + "/redis.log",
+                                   "--daemonize",
+                                   "no",
+                                   "--protected-mode",
+                                   "no"};
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -118,8 +127,7 @@ absl::Status RedisServer::Launch() {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   pid_t pid;
-  int rc = posix_spawnp(&pid, "redis-server", &actions, nullptr, argv.data(),
-                        environ);
+  int rc = posix_spawnp(&pid, "redis-server", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     return absl::UnavailableError(
@@ -131,15 +139,15 @@ absl::Status RedisServer::Launch() {
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return absl::UnavailableError(absl::StrCat(
-          "redis-server exited on port ", port_, ": ", LogTail()));
+      return absl::UnavailableError(
+          absl::StrCat("redis-server exited on port ", port_, ": ", LogTail()));
     }
     if (Answers(port_)) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(20));
   }
   Stop().IgnoreError();
-  return absl::UnavailableError(absl::StrCat(
-      "redis-server did not answer on port ", port_, ": ", LogTail()));
+  return absl::UnavailableError(
+      absl::StrCat("redis-server did not answer on port ", port_, ": ", LogTail()));
 }
 
 absl::Status RedisServer::Stop() {

@@ -5,8 +5,7 @@
 
 namespace sslshim::certstore::cli {
 
-std::string Args::Value(const std::string& name,
-                        const std::string& fallback) const {
+std::string Args::Value(const std::string& name, const std::string& fallback) const {
   auto range = values.equal_range(name);
   if (range.first == range.second) return fallback;
   return std::prev(range.second)->second;

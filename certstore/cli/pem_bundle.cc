@@ -5,8 +5,7 @@
 
 namespace sslshim::certstore::cli {
 
-absl::StatusOr<PemBundle> SplitPemBundle(absl::string_view text,
-                                         absl::string_view what) {
+absl::StatusOr<PemBundle> SplitPemBundle(absl::string_view text, absl::string_view what) {
   constexpr absl::string_view kBegin = "-----BEGIN ";
   PemBundle out;
   size_t pos = 0;

@@ -26,8 +26,7 @@ struct PemBundle {
 // SplitPemBundle() splits `text`; `what` names the input in errors.
 // Errors: InvalidArgument for no PEM blocks, an unterminated block, more
 // than one private key, or a block type other than certificate/private key.
-absl::StatusOr<PemBundle> SplitPemBundle(absl::string_view text,
-                                         absl::string_view what);
+absl::StatusOr<PemBundle> SplitPemBundle(absl::string_view text, absl::string_view what);
 
 }  // namespace sslshim::certstore::cli
 

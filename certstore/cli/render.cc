@@ -85,11 +85,9 @@ std::string RecordToText(const Record& record,
 }
 
 std::string ListRowToText(const Record& record) {
-  return absl::StrFormat("%-40s gen=%-4d not_after=%-20s %s\n",
-                         record.path.ToString(), record.generation,
-                         FormatUnixTime(record.metadata.not_after),
-                         record.metadata.subject.empty() ? "-"
-                                                         : record.metadata.subject);
+  return absl::StrFormat("%-40s gen=%-4d not_after=%-20s %s\n", record.path.ToString(),
+                         record.generation, FormatUnixTime(record.metadata.not_after),
+                         record.metadata.subject.empty() ? "-" : record.metadata.subject);
 }
 
 }  // namespace sslshim::certstore::cli

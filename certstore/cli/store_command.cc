@@ -45,7 +45,8 @@ constexpr EnvVar kEnvironment[] = {
 constexpr char kDefaultStore[] = "lmdb:./certstore-data";
 constexpr size_t kMaxInputBytes = 16 << 20;
 
-constexpr char kUsage[] = R"(usage: certstore [--store URL] [--kek-file FILE] [--json] COMMAND [ARGS]
+constexpr char kUsage[] =
+    R"(usage: certstore [--store URL] [--kek-file FILE] [--json] COMMAND [ARGS]
 
 commands:
   import PATH (--cert F [--key F] [--ca F] | --pem F) [--field NAME=F]...
@@ -83,8 +84,7 @@ exit codes: 0 ok, 1 usage, 2 invalid input, 3 not found, 4 conflict,
   5 KEK or permission problem, 6 store unavailable, 7 corrupt data, 8 other
 )";
 
-const std::set<std::string> kGlobalValues = {"store", "kek-file",
-                                             "max-record-bytes"};
+const std::set<std::string> kGlobalValues = {"store", "kek-file", "max-record-bytes"};
 const std::set<std::string> kGlobalSwitches = {"json", "help"};
 const std::map<std::string, std::pair<std::set<std::string>, std::set<std::string>>>
     kCommandFlags = {
@@ -105,9 +105,7 @@ absl::Status Usage(absl::string_view message) {
   return s;
 }
 
-bool IsUsage(const absl::Status& s) {
-  return s.GetPayload(kUsagePayload).has_value();
-}
+bool IsUsage(const absl::Status& s) { return s.GetPayload(kUsagePayload).has_value(); }
 
 void Wipe(std::string* s) {
   if (!s->empty()) OPENSSL_cleanse(s->data(), s->size());
@@ -124,8 +122,8 @@ struct FieldMap {
 
 class Command {
  public:
-  Command(Args args, const CliEnvironment& env, std::istream& in,
-          std::ostream& out, std::ostream& err)
+  Command(Args args, const CliEnvironment& env, std::istream& in, std::ostream& out,
+          std::ostream& err)
       : args_(std::move(args)), env_(env), in_(in), out_(out), err_(err) {}
 
   absl::Status Run(const std::string& name) {
@@ -160,12 +158,11 @@ class Command {
     }
     CertStoreOptions options{.keks = std::move(keks)};
     if (args_.Has("max-record-bytes") &&
-        !absl::SimpleAtoi(args_.Value("max-record-bytes"),
-                          &options.max_record_bytes)) {
+        !absl::SimpleAtoi(args_.Value("max-record-bytes"), &options.max_record_bytes)) {
       return absl::InvalidArgumentError("--max-record-bytes must be a number");
     }
-    std::string url = args_.Value(
-        "store", env_.store.empty() ? kDefaultStore : env_.store);
+    std::string url =
+        args_.Value("store", env_.store.empty() ? kDefaultStore : env_.store);
     absl::StatusOr<std::unique_ptr<Store>> store =
         OpenStore(url, {.redis_password = env_.redis_password});
     if (!store.ok()) return store.status();
@@ -190,8 +187,7 @@ class Command {
   }
 
   // Reads a file, or stdin for "-". `what` names the flag in errors.
-  absl::StatusOr<std::string> ReadInput(const std::string& file,
-                                        absl::string_view what) {
+  absl::StatusOr<std::string> ReadInput(const std::string& file, absl::string_view what) {
     std::string data;
     if (file == "-") {
       if (stdin_used_) {
@@ -202,8 +198,8 @@ class Command {
     } else {
       std::ifstream f(file, std::ios::binary);
       if (!f) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            what, ": cannot read ", file, ": ", strerror(errno)));
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, ": cannot read ", file, ": ", strerror(errno)));
       }
       data.assign(std::istreambuf_iterator<char>(f), {});
     }
@@ -220,8 +216,7 @@ class Command {
       return KeyPath::Root();
     }
     if (args_.positional.size() > index + 1) {
-      return Usage(absl::StrCat("unexpected argument ",
-                                    args_.positional[index + 1]));
+      return Usage(absl::StrCat("unexpected argument ", args_.positional[index + 1]));
     }
     return KeyPath::Parse(args_.positional[index]);
   }
@@ -254,8 +249,7 @@ class Command {
       if (eq == std::string::npos || eq == 0) {
         return Usage("--field takes NAME=FILE");
       }
-      absl::StatusOr<std::string> v =
-          ReadInput(spec.substr(eq + 1), "--field");
+      absl::StatusOr<std::string> v = ReadInput(spec.substr(eq + 1), "--field");
       if (!v.ok()) return v.status();
       f->fields[spec.substr(0, eq)] = *std::move(v);
     }
@@ -271,8 +265,7 @@ class Command {
                   .dump()
            << "\n";
     } else {
-      out_ << verb << " " << path.ToString() << " generation " << generation
-           << "\n";
+      out_ << verb << " " << path.ToString() << " generation " << generation << "\n";
     }
   }
 
@@ -287,9 +280,9 @@ class Command {
         {.expected_generation = args_.Has("replace") ? kAnyGeneration : kMustNotExist,
          .allow_expired = args_.Has("allow-expired")});
     if (absl::IsAborted(g.status()) && !args_.Has("replace")) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "record ", path->ToString(),
-          " already exists; use rotate, or import --replace"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("record ", path->ToString(),
+                       " already exists; use rotate, or import --replace"));
     }
     if (!g.ok()) return g.status();
     PrintWrite("imported", *path, *g);
@@ -307,8 +300,7 @@ class Command {
       std::string name = args_.Value("field");
       auto it = r->fields.find(name);
       if (it != r->fields.end() && it->second.sealed && !args_.Has("show-key")) {
-        return Usage(absl::StrCat("field ", name,
-                                      " is key material; add --show-key"));
+        return Usage(absl::StrCat("field ", name, " is key material; add --show-key"));
       }
       absl::StatusOr<SecretBytes> v = cs_->ReadField(*r, name);
       if (!v.ok()) return v.status();
@@ -368,8 +360,7 @@ class Command {
       if (!page.ok()) return page.status();
       for (const KeyPath& p : page->paths) {
         if (limit != 0 && shown >= limit) break;
-        if (!kind_filter.empty() &&
-            p.elements()[prefix->size()].kind != kind_filter) {
+        if (!kind_filter.empty() && p.elements()[prefix->size()].kind != kind_filter) {
           continue;
         }
         absl::StatusOr<Record> r = cs_->Get(p);
@@ -378,8 +369,8 @@ class Command {
           partial_failure_ = true;
           continue;
         }
-        if (days >= 0 && (r->metadata.not_after == 0 ||
-                          r->metadata.not_after > horizon)) {
+        if (days >= 0 &&
+            (r->metadata.not_after == 0 || r->metadata.not_after > horizon)) {
           continue;
         }
         ++shown;
@@ -409,10 +400,9 @@ class Command {
     }
     absl::Status s = CollectFields(&f);
     if (!s.ok()) return s;
-    absl::StatusOr<uint64_t> g =
-        cs_->Put(*path, f.fields,
-                 {.expected_generation = old->generation,
-                  .allow_expired = args_.Has("allow-expired")});
+    absl::StatusOr<uint64_t> g = cs_->Put(*path, f.fields,
+                                          {.expected_generation = old->generation,
+                                           .allow_expired = args_.Has("allow-expired")});
     if (!g.ok()) return g.status();
     PrintWrite("rotated", *path, *g);
     return absl::OkStatus();
@@ -456,10 +446,9 @@ class Command {
                   .dump()
            << "\n";
     } else {
-      out_ << "resealed " << r->resealed << ", already current "
-           << r->already_current << ", without keys " << r->without_keys
-           << ", failed " << r->failures.size() << " (new KEK "
-           << new_kek->id() << ")\n";
+      out_ << "resealed " << r->resealed << ", already current " << r->already_current
+           << ", without keys " << r->without_keys << ", failed " << r->failures.size()
+           << " (new KEK " << new_kek->id() << ")\n";
     }
     return absl::OkStatus();
   }
@@ -511,9 +500,8 @@ int ExitCodeFor(const absl::Status& status) {
   }
 }
 
-int RunStoreCommandWithIo(const std::vector<std::string>& args,
-                          const CliEnvironment& env, std::istream& in,
-                          std::ostream& out, std::ostream& err) {
+int RunStoreCommandWithIo(const std::vector<std::string>& args, const CliEnvironment& env,
+                          std::istream& in, std::ostream& out, std::ostream& err) {
   std::set<std::string> values = kGlobalValues, switches = kGlobalSwitches;
   for (const auto& [name, flags] : kCommandFlags) {
     values.insert(flags.first.begin(), flags.first.end());

@@ -71,9 +71,8 @@ int RunStoreCommand(int argc, char** argv);
 
 // RunStoreCommandWithIo() is RunStoreCommand() with explicit inputs and
 // outputs; `args` excludes the program name.
-int RunStoreCommandWithIo(const std::vector<std::string>& args,
-                          const CliEnvironment& env, std::istream& in,
-                          std::ostream& out, std::ostream& err);
+int RunStoreCommandWithIo(const std::vector<std::string>& args, const CliEnvironment& env,
+                          std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace sslshim::certstore::cli
 

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/stat.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,7 +62,8 @@ class CliTest : public ::testing::Test {
     WriteFile(F("leaf.key"), leaf_.key_pem);
     WriteFile(F("other.key"), other_.key_pem);
     WriteFile(F("other.pem"), other_.cert_pem);
-    WriteFile(F("kek2"), "0f0e0d0c0b0a09080706050403020100ffeeddccbbaa99887766554433221100\n");
+    WriteFile(F("kek2"),
+              "0f0e0d0c0b0a09080706050403020100ffeeddccbbaa99887766554433221100\n");
   }
 
   std::string F(const std::string& name) { return dir_ + "/" + name; }
@@ -70,8 +71,8 @@ class CliTest : public ::testing::Test {
   // Runs the binary with `args`; SSLSHIM_KEK is `kek` when non-empty.
   Result Run(std::vector<std::string> args, const std::string& kek = kKek1,
              const std::string& stdin_data = "") {
-    std::string bin = absl::StrCat(getenv("TEST_SRCDIR"), "/",
-                                   getenv("TEST_WORKSPACE"), "/certstore/certstore");
+    std::string bin = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
+                                   "/certstore/certstore");
     WriteFile(F("stdin"), stdin_data);
     args.insert(args.begin(), {bin, "--store", store_});
     std::vector<char*> argv;
@@ -103,8 +104,8 @@ class CliTest : public ::testing::Test {
 
   std::string dir_, store_;
   TestIdentity ca_ = MakeTestCert({.common_name = "Test CA", .is_ca = true});
-  TestIdentity leaf_ = MakeTestCert(
-      {.common_name = "a.example", .dns_sans = {"a.example"}}, &ca_);
+  TestIdentity leaf_ =
+      MakeTestCert({.common_name = "a.example", .dns_sans = {"a.example"}}, &ca_);
   TestIdentity other_ = MakeTestCert({.common_name = "b.example"}, &ca_);
 };
 
@@ -139,8 +140,8 @@ TEST_F(CliTest, ImportGetListDelete) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("--show-key"));
 
-  ASSERT_EQ(Run({"import", "Employee/asalieri2", "--cert", F("other.pem"),
-                 "--key", F("other.key")})
+  ASSERT_EQ(Run({"import", "Employee/asalieri2", "--cert", F("other.pem"), "--key",
+                 F("other.key")})
                 .exit_code,
             0);
   r = Run({"list", "Employee/asalieri"});
@@ -208,9 +209,9 @@ TEST_F(CliTest, BadInputsAreClearErrorsWithExitCodes) {
   // Nothing above wrote a record.
   EXPECT_EQ(Run({"list"}).out, "");
 
-  ASSERT_EQ(Run({"import", "Svc/a", "--cert", F("leaf.pem"), "--key", F("leaf.key")})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Run({"import", "Svc/a", "--cert", F("leaf.pem"), "--key", F("leaf.key")}).exit_code,
+      0);
   r = Run({"get", "Svc/a", "--show-key"},
           "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
   EXPECT_EQ(r.exit_code, 5);
@@ -233,8 +234,7 @@ TEST_F(CliTest, RotateAndReseal) {
   nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["metadata"]["subject"], "CN=b.example");
   EXPECT_TRUE(j["fields"].contains("ca"));  // Kept across the rotation.
-  EXPECT_EQ(Run({"rotate", "Svc/none", "--cert", F("other.pem"), "--key",
-                 F("other.key")})
+  EXPECT_EQ(Run({"rotate", "Svc/none", "--cert", F("other.pem"), "--key", F("other.key")})
                 .exit_code,
             3);
 

@@ -35,8 +35,7 @@ std::string BioToString(BIO* bio) {
 void AddExt(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  bssl::UniquePtr<X509_EXTENSION> ext(
-      X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
+  bssl::UniquePtr<X509_EXTENSION> ext(X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
   Check(ext && X509_add_ext(cert, ext.get(), -1), "add extension");
 }
 
@@ -67,13 +66,11 @@ TestIdentity MakeTestCert(const CertSpec& spec, const TestIdentity* issuer) {
   X509_NAME* name = X509_get_subject_name(cert);
   Check(X509_NAME_add_entry_by_txt(
             name, "CN", MBSTRING_UTF8,
-            reinterpret_cast<const uint8_t*>(spec.common_name.c_str()), -1, -1,
-            0),
+            reinterpret_cast<const uint8_t*>(spec.common_name.c_str()), -1, -1, 0),
         "CN");
   X509* signer_cert = issuer ? issuer->cert.get() : cert;
   EVP_PKEY* signer_key = issuer ? issuer->key.get() : out.key.get();
-  Check(X509_set_issuer_name(cert, X509_get_subject_name(signer_cert)),
-        "issuer");
+  Check(X509_set_issuer_name(cert, X509_get_subject_name(signer_cert)), "issuer");
   Check(X509_set_pubkey(cert, out.key.get()), "pubkey");
   if (spec.is_ca) {
     AddExt(cert, signer_cert, NID_basic_constraints, "critical,CA:TRUE");
@@ -95,8 +92,8 @@ TestIdentity MakeTestCert(const CertSpec& spec, const TestIdentity* issuer) {
   Check(PEM_write_bio_X509(bio.get(), cert), "cert PEM");
   out.cert_pem = BioToString(bio.get());
   bio.reset(BIO_new(BIO_s_mem()));
-  Check(PEM_write_bio_PKCS8PrivateKey(bio.get(), out.key.get(), nullptr,
-                                      nullptr, 0, nullptr, nullptr),
+  Check(PEM_write_bio_PKCS8PrivateKey(bio.get(), out.key.get(), nullptr, nullptr, 0,
+                                      nullptr, nullptr),
         "key PEM");
   out.key_pem = BioToString(bio.get());
   return out;

@@ -40,8 +40,7 @@ struct TestIdentity {
 
 // MakeTestCert() builds a certificate for a fresh EC P-256 key, signed by
 // `issuer` (borrowed) or self-signed when null. Aborts on BoringSSL failure.
-TestIdentity MakeTestCert(const CertSpec& spec,
-                          const TestIdentity* issuer = nullptr);
+TestIdentity MakeTestCert(const CertSpec& spec, const TestIdentity* issuer = nullptr);
 
 // KeyToDer() returns the PKCS#8 DER encoding of `key`.
 std::string KeyToDer(EVP_PKEY* key);

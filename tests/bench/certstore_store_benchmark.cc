@@ -36,14 +36,12 @@ using Clock = std::chrono::steady_clock;
 
 std::string Value(int i) { return std::string(kValueBytes, 'a' + i % 26); }
 
-KeyPath PathFor(int i) {
-  return *KeyPath::Of({"Bench", "tenant", "Cert", i});
-}
+KeyPath PathFor(int i) { return *KeyPath::Of({"Bench", "tenant", "Cert", i}); }
 
 std::string TempDir(absl::string_view name) {
   const char* base = getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(base ? base : "/tmp", "/certstore_bench_",
-                                 name, "_", getpid());
+  std::string dir =
+      absl::StrCat(base ? base : "/tmp", "/certstore_bench_", name, "_", getpid());
   std::string cmd = absl::StrCat("rm -rf '", dir, "'");
   if (system(cmd.c_str()) != 0) abort();
   return dir;
@@ -87,7 +85,8 @@ void RunPaired(benchmark::State& state, StoreOp store_op, RawOp raw_op) {
   int i = 0;
   for (auto _ : state) {
     int k = i++ % kKeys;
-    pair.Step(state, [&] { store_op(k); }, [&] { raw_op(k); });
+    pair.Step(
+        state, [&] { store_op(k); }, [&] { raw_op(k); });
   }
   pair.Report(state);
 }
@@ -108,8 +107,7 @@ struct RawLmdb {
     Check(mkdir(dir.c_str(), 0700) == 0, "mkdir");
     Check(mdb_env_create(&env) == 0, "env");
     mdb_env_set_mapsize(env, 64 << 20);
-    Check(mdb_env_open(env, dir.c_str(), MDB_NOTLS | (sync ? 0 : MDB_NOSYNC),
-                       0600) == 0,
+    Check(mdb_env_open(env, dir.c_str(), MDB_NOTLS | (sync ? 0 : MDB_NOSYNC), 0600) == 0,
           "open");
     MDB_txn* txn;
     Check(mdb_txn_begin(env, nullptr, 0, &txn) == 0, "txn");
@@ -162,9 +160,7 @@ void BM_LmdbPut(benchmark::State& state) {
   std::string value = Value(1);
   RunPaired(
       state,
-      [&](int k) {
-        Check((*store)->Put(PathFor(k), value, kAnyGeneration).ok(), "put");
-      },
+      [&](int k) { Check((*store)->Put(PathFor(k), value, kAnyGeneration).ok(), "put"); },
       [&](int k) { raw.Put(keys[k], value); });
 }
 BENCHMARK(BM_LmdbPut)->Arg(1)->Arg(0)->ArgName("sync")->UseManualTime();
@@ -225,9 +221,7 @@ void BM_RedisPut(benchmark::State& state) {
   std::string value = Value(1);
   RunPaired(
       state,
-      [&](int k) {
-        Check(f.store->Put(PathFor(k), value, kAnyGeneration).ok(), "put");
-      },
+      [&](int k) { Check(f.store->Put(PathFor(k), value, kAnyGeneration).ok(), "put"); },
       [&](int k) { f.RawSet(keys[k], value); });
 }
 BENCHMARK(BM_RedisPut)->UseManualTime();
