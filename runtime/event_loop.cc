@@ -52,24 +52,28 @@ EventLoop::~EventLoop() {
   close(epoll_fd_);
 }
 
-absl::Status EventLoop::Add(int fd, uint32_t events, Watcher* watcher) {
+namespace {
+
+absl::Status Ctl(int epoll_fd, int op, int fd, uint32_t events,
+                 EventLoop::Watcher* watcher) {
   epoll_event ev{};
   ev.events = events;
   ev.data.ptr = watcher;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    return ErrnoStatus("epoll_ctl(ADD)", errno);
+  if (epoll_ctl(epoll_fd, op, fd, &ev) != 0) {
+    return ErrnoStatus(op == EPOLL_CTL_ADD ? "epoll_ctl(ADD)" : "epoll_ctl(MOD)",
+                       errno);
   }
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status EventLoop::Add(int fd, uint32_t events, Watcher* watcher) {
+  return Ctl(epoll_fd_, EPOLL_CTL_ADD, fd, events, watcher);
+}
+
 absl::Status EventLoop::Modify(int fd, uint32_t events, Watcher* watcher) {
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.ptr = watcher;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
-    return ErrnoStatus("epoll_ctl(MOD)", errno);
-  }
-  return absl::OkStatus();
+  return Ctl(epoll_fd_, EPOLL_CTL_MOD, fd, events, watcher);
 }
 
 void EventLoop::Remove(int fd) {

@@ -150,6 +150,11 @@ void Connection::DoHandshake() {
   }
 }
 
+bool Connection::WantsToRead() const {
+  return !peer_eof_ && !close_after_write_ && out_.size() < kMaxPendingOutput &&
+         in_.size() < kMaxPendingInput;
+}
+
 bool Connection::Idle() const {
   return out_.empty() && in_.empty() && !parser_.in_message();
 }
@@ -180,8 +185,7 @@ void Connection::Pump() {
 
 void Connection::ReadAvailable() {
   char* const scratch = worker_->scratch();
-  while (!peer_eof_ && !close_after_write_ && out_.size() < kMaxPendingOutput &&
-         in_.size() < kMaxPendingInput) {
+  while (WantsToRead()) {
     absl::StatusOr<size_t> n =
         sock_->recv_into(absl::MakeSpan(scratch, Worker::kScratchSize));
     if (!n.ok()) {
@@ -363,10 +367,7 @@ void Connection::UpdateInterest() {
       want = handshake_interest_;
       break;
     case State::kOpen: {
-      const bool reading = !peer_eof_ && !close_after_write_ &&
-                           out_.size() < kMaxPendingOutput &&
-                           in_.size() < kMaxPendingInput;
-      if (reading || write_wants_read_) want |= EPOLLIN;
+      if (WantsToRead() || write_wants_read_) want |= EPOLLIN;
       if ((!out_.empty() && !write_wants_read_) || read_wants_write_) {
         want |= EPOLLOUT;
       }

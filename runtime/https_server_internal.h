@@ -128,6 +128,10 @@ class Connection : public EventLoop::Watcher {
   void QueueError(int status, const std::string& message,
                   CloseReason reason);
   void Flush();
+  // WantsToRead: more request bytes are welcome (not closing, and neither
+  // buffer is over its backpressure limit).
+  bool WantsToRead() const;
+  // Idle: nothing buffered either way and no request half-received.
   bool Idle() const;
   void StartLinger(CloseReason reason);
   void DrainLinger();
