@@ -427,35 +427,33 @@ int SSLContext::SelectAlpn(SSL*, const uint8_t** out, uint8_t* out_len,
   return SSL_TLSEXT_ERR_OK;
 }
 
-std::vector<std::string> SSLContext::get_ca_certs_der() const {
-  std::vector<std::string> out;
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx_.get());
-  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+// ForEachCaCert calls fn for every CA certificate (CA:TRUE) in `ctx`'s store.
+template <typename Fn>
+static void ForEachCaCert(SSL_CTX* ctx, Fn fn) {
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
   for (size_t i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
     X509_OBJECT* obj = sk_X509_OBJECT_value(objects, i);
     if (X509_OBJECT_get_type(obj) != X509_LU_X509) continue;
     X509* cert = X509_OBJECT_get0_X509(obj);
-    if (!X509_check_ca(cert)) continue;
+    if (X509_check_ca(cert)) fn(cert);
+  }
+}
+
+std::vector<std::string> SSLContext::get_ca_certs_der() const {
+  std::vector<std::string> out;
+  ForEachCaCert(ctx_.get(), [&out](X509* cert) {
     uint8_t* der = nullptr;
     int len = i2d_X509(cert, &der);
-    if (len <= 0) continue;
+    if (len <= 0) return;
     out.emplace_back(reinterpret_cast<char*>(der), len);
     OPENSSL_free(der);
-  }
+  });
   return out;
 }
 
 std::vector<PyValue> SSLContext::get_ca_certs() const {
   std::vector<PyValue> out;
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx_.get());
-  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
-  for (size_t i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
-    X509_OBJECT* obj = sk_X509_OBJECT_value(objects, i);
-    if (X509_OBJECT_get_type(obj) != X509_LU_X509) continue;
-    X509* cert = X509_OBJECT_get0_X509(obj);
-    if (!X509_check_ca(cert)) continue;
-    out.push_back(DecodeCertificate(cert));
-  }
+  ForEachCaCert(ctx_.get(), [&out](X509* cert) { out.push_back(DecodeCertificate(cert)); });
   return out;
 }
 
