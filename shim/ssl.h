@@ -28,6 +28,7 @@
 #include "shim/py_value.h"
 #include "shim/reader.h"
 #include "shim/ssl_context.h"
+#include "shim/ssl_session.h"
 #include "shim/ssl_socket.h"
 #include "shim/wrap_socket.h"
 

@@ -98,6 +98,18 @@ absl::StatusOr<std::shared_ptr<SSLContext>> SSLContext::Create(
   SSL_CTX_set_mode(raw, SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_select_certificate_cb(raw, &SSLSocket::OnClientHello);
+  // Sessions: servers cache sessions and issue tickets (unless OP_NO_TICKET);
+  // clients hand each new resumable session (TLS 1.3 tickets arrive after
+  // the handshake) to the socket, for SSLSocket::session(). The session ID
+  // context is CPython's, so resumption works with client verification on.
+  SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_BOTH);
+  SSL_CTX_sess_set_new_cb(raw, &SSLSocket::OnNewSession);
+  static constexpr uint8_t kSessionIdContext[] = {'P', 'y', 't', 'h', 'o', 'n'};
+  if (!SSL_CTX_set_session_id_context(raw, kSessionIdContext,
+                                      sizeof(kSessionIdContext))) {
+    return ErrorFromQueue(ErrorKind::kSSLError, absl::StatusCode::kInternal,
+                          "SSL_CTX_set_session_id_context");
+  }
   // BoringSSL's default verify list omits Ed25519; CPython (OpenSSL 3)
   // accepts Ed25519 peers, so add it after the usual algorithms.
   static constexpr uint16_t kVerifyPrefs[] = {
@@ -412,6 +424,33 @@ absl::Status SSLContext::set_alpn_protocols(
   return absl::OkStatus();
 }
 
+void SSLContext::set_sni_callback(SniCallback callback) {
+  sni_callback_ = std::move(callback);
+  if (sni_callback_) {
+    SSL_CTX_set_tlsext_servername_callback(ctx_.get(), &SSLContext::OnServerName);
+    SSL_CTX_set_tlsext_servername_arg(ctx_.get(), this);
+  } else {
+    SSL_CTX_set_tlsext_servername_callback(ctx_.get(), nullptr);
+  }
+}
+
+int SSLContext::OnServerName(SSL* ssl, int* out_alert, void* arg) {
+  auto* self = static_cast<SSLContext*>(arg);
+  auto* sock = static_cast<SSLSocket*>(SSL_get_app_data(ssl));
+  if (sock == nullptr || !self->sni_callback_) return SSL_TLSEXT_ERR_OK;
+  absl::optional<std::string> name;
+  if (const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) {
+    name = sni;
+  }
+  absl::Status s = self->sni_callback_(*sock, name, *self);
+  if (s.ok()) return SSL_TLSEXT_ERR_OK;
+  *out_alert = s.code() == absl::StatusCode::kNotFound
+                   ? SSL_AD_UNRECOGNIZED_NAME
+                   : SSL_AD_INTERNAL_ERROR;
+  sock->sni_error_ = std::move(s);
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
 int SSLContext::SelectAlpn(SSL*, const uint8_t** out, uint8_t* out_len,
                            const uint8_t* in, unsigned in_len, void* arg) {
   auto* self = static_cast<SSLContext*>(arg);
@@ -510,6 +549,9 @@ absl::StatusOr<std::unique_ptr<SSLSocket>> SSLContext::wrap_socket(
   if (!options.server_side && check_hostname_ && options.server_hostname.empty()) {
     return fail(BadArgument("check_hostname requires server_hostname"));
   }
+  if (options.server_side && options.session != nullptr) {
+    return fail(BadArgument("Cannot set session for server-side SSLSocket"));
+  }
   if (options.server_side && !options.server_hostname.empty()) {
     return fail(BadArgument("server_hostname can only be specified in client mode"));
   }
@@ -538,6 +580,12 @@ absl::StatusOr<std::unique_ptr<SSLSocket>> SSLContext::wrap_socket(
     SSL_set_accept_state(ssl.get());
   } else {
     SSL_set_connect_state(ssl.get());
+    if (options.session != nullptr &&
+        !SSL_set_session(ssl.get(), options.session->native())) {
+      return fail(ErrorFromQueue(ErrorKind::kSSLError,
+                                 absl::StatusCode::kInvalidArgument,
+                                 "wrap_socket(session=)"));
+    }
     if (!options.server_hostname.empty()) {
       absl::Status s = ConfigureHostname(ssl.get(), options.server_hostname,
                                          check_hostname_);

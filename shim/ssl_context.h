@@ -26,6 +26,7 @@
 #define SSLSHIM_SHIM_SSL_CONTEXT_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,15 +34,18 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 #include "openssl/ssl.h"
 #include "shim/constants.h"
 #include "shim/credential_cache.h"
 #include "shim/credentials.h"
 #include "shim/py_value.h"
 #include "shim/reader.h"
+#include "shim/ssl_session.h"
 
 namespace sslshim::shim {
 
+class SSLContext;
 class SSLSocket;
 
 // WrapOptions: the keyword arguments of SSLContext.wrap_socket().
@@ -52,7 +56,22 @@ struct WrapOptions {
   // SNI name sent by a client, and the name checked when check_hostname is
   // on. IP addresses are checked against IP SANs and not sent as SNI.
   std::string server_hostname;
+  // Client side: a session from an earlier connection's SSLSocket::session()
+  // to offer for resumption (Python's wrap_socket(session=)). The server may
+  // decline it; SSLSocket::session_reused() tells. Ignored when null.
+  std::shared_ptr<const SSLSession> session;
 };
+
+// SniCallback: Python's SSLContext.sni_callback(sslsocket, server_name,
+// sslcontext), called on the server once per handshake after the ClientHello
+// (server_name is nullopt when the client sent no SNI). It may switch the
+// connection to another context with sock.set_context(). Returning an error
+// aborts the handshake with a fatal alert: NotFound sends unrecognized_name
+// (112), any other code internal_error (80); the status's message becomes
+// the server-side handshake error.
+using SniCallback = std::function<absl::Status(
+    SSLSocket& sock, const absl::optional<std::string>& server_name,
+    SSLContext& ctx)>;
 
 // VerifyLocations: the arguments of load_verify_locations(cafile, capath,
 // cadata). cafile is a path or reader of PEM (or DER) CA certificates; cadata
@@ -159,6 +178,11 @@ class SSLContext : public std::enable_shared_from_this<SSLContext> {
   // misses, timeouts, cache_full.
   PyValue session_stats() const;
 
+  // set_sni_callback installs (or, with nullptr, removes) the server-side
+  // SNI callback. Configure before sharing the context, like set_*.
+  void set_sni_callback(SniCallback callback);
+  const SniCallback& sni_callback() const { return sni_callback_; }
+
   // protocol is the PROTOCOL_* this context was created for.
   Protocol protocol() const { return protocol_; }
 
@@ -179,6 +203,7 @@ class SSLContext : public std::enable_shared_from_this<SSLContext> {
   // maximum_version_), restoring the old value if BoringSSL refuses.
   absl::Status SetVersionBound(TLSVersion version, TLSVersion* bound);
   absl::Status UseKeyedChain(const KeyedChain& chain);
+  static int OnServerName(SSL* ssl, int* out_alert, void* arg);
   static int SelectAlpn(SSL* ssl, const uint8_t** out, uint8_t* out_len,
                         const uint8_t* in, unsigned in_len, void* arg);
 
@@ -193,6 +218,7 @@ class SSLContext : public std::enable_shared_from_this<SSLContext> {
   std::string alpn_wire_;  // Length-prefixed protocol list.
   std::shared_ptr<const KeyedChain> chain_;  // Keeps cached objects alive.
   Counters counters_;
+  SniCallback sni_callback_;
 };
 
 }  // namespace sslshim::shim

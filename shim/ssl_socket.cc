@@ -114,6 +114,38 @@ enum ssl_select_cert_result_t SSLSocket::OnClientHello(
   return ssl_select_cert_success;
 }
 
+int SSLSocket::OnNewSession(SSL* ssl, SSL_SESSION* session) {
+  auto* self = static_cast<SSLSocket*>(SSL_get_app_data(ssl));
+  if (self == nullptr || self->server_side_) return 0;  // Not taken.
+  self->latest_session_ =
+      std::make_shared<const SSLSession>(bssl::UniquePtr<SSL_SESSION>(session));
+  return 1;
+}
+
+std::shared_ptr<const SSLSession> SSLSocket::session() const {
+  if (latest_session_ != nullptr) return latest_session_;
+  if (ssl_ == nullptr || !handshake_done_) return nullptr;
+  SSL_SESSION* current = SSL_get1_session(ssl_.get());
+  if (current == nullptr) return nullptr;
+  return std::make_shared<const SSLSession>(bssl::UniquePtr<SSL_SESSION>(current));
+}
+
+absl::Status SSLSocket::set_context(std::shared_ptr<SSLContext> context) {
+  if (context == nullptr) {
+    return MakeError(ErrorKind::kSSLError, absl::StatusCode::kInvalidArgument,
+                     "set_context: null context");
+  }
+  if (ssl_ == nullptr) return Closed();
+  if (context.get() == context_.get()) return absl::OkStatus();
+  if (SSL_set_SSL_CTX(ssl_.get(), context->native()) == nullptr) {
+    return ErrorFromQueue(ErrorKind::kSSLError, absl::StatusCode::kInternal,
+                          "set_context");
+  }
+  if (session_context_ == nullptr) session_context_ = context_;
+  context_ = std::move(context);
+  return absl::OkStatus();
+}
+
 absl::Status SSLSocket::CheckOpen() const {
   return fd_ < 0 ? Closed() : absl::OkStatus();
 }
@@ -178,6 +210,12 @@ absl::Status SSLSocket::MapError(Op op, int ret, int saved_errno) {
                        absl::StrCat(where, ": [Errno ", saved_errno, "] ",
                                     std::strerror(saved_errno)));
     case SSL_ERROR_SSL: {
+      if (!sni_error_.ok()) {
+        ERR_clear_error();
+        return MakeError(ErrorKind::kSSLError, sni_error_.code(),
+                         absl::StrCat(where, ": SNI refused: ",
+                                      sni_error_.message()));
+      }
       uint32_t packed = ERR_peek_error();
       long verify = SSL_get_verify_result(ssl_.get());
       if (ERR_GET_LIB(packed) == ERR_LIB_SSL &&
@@ -231,7 +269,8 @@ absl::StatusOr<int> SSLSocket::RunIo(Op op, Fn fn) {
 
 void SSLSocket::RecordHandshake() {
   handshake_done_ = true;
-  SSLContext::Counters& c = context_->counters();
+  SSLContext::Counters& c =
+      (session_context_ != nullptr ? session_context_ : context_)->counters();
   (server_side_ ? c.accept_good : c.connect_good)++;
   (SSL_session_reused(ssl_.get()) ? c.hits : c.misses)++;
 }

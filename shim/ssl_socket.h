@@ -132,6 +132,20 @@ class SSLSocket {
   const std::shared_ptr<SSLContext>& context() const { return context_; }
   bool session_reused() const;
 
+  // session returns Python's SSLSocket.session: the newest resumable session
+  // of this client connection (TLS 1.3 tickets are sent after the handshake
+  // and processed by the next read, so read once before asking), else the
+  // connection's current session, or null before the handshake. Pass it to
+  // a later wrap_socket(WrapOptions::session) to resume.
+  std::shared_ptr<const SSLSession> session() const;
+
+  // set_context is Python's SSLSocket.context setter (SSL_set_SSL_CTX):
+  // switches the connection to `context`'s certificate and key. Meant for an
+  // SNI callback on the server; session tickets and the session cache stay
+  // with the context the socket was wrapped with. The socket keeps `context`
+  // alive. Errors: InvalidArgument for a null context.
+  absl::Status set_context(std::shared_ptr<SSLContext> context);
+
   // native returns the BoringSSL connection (owned by this socket).
   SSL* native() const { return ssl_.get(); }
 
@@ -163,6 +177,17 @@ class SSLSocket {
   bool handshake_done_ = false;
   bool started_ = false;  // do_handshake was called (session_stats).
   std::vector<uint16_t> client_cipher_ids_;  // Server side: ClientHello list.
+  // Client side: the newest resumable session (OnNewSession).
+  std::shared_ptr<const SSLSession> latest_session_;
+  // Server side: why the SNI callback refused the handshake.
+  absl::Status sni_error_;
+  // The context the socket was wrapped with, when set_context switched away
+  // (it keeps the session cache and ticket keys BoringSSL still uses).
+  std::shared_ptr<SSLContext> session_context_;
+
+  // OnNewSession keeps a client's new resumable session; installed by
+  // SSLContext with SSL_CTX_sess_set_new_cb. Takes ownership (returns 1).
+  static int OnNewSession(SSL* ssl, SSL_SESSION* session);
 
 
   // OnClientHello records the client's cipher list (for shared_ciphers);
