@@ -86,9 +86,10 @@ ErrorKind GetErrorKind(const absl::Status& status) {
   if (status.ok()) return ErrorKind::kNone;
   absl::optional<absl::Cord> payload = status.GetPayload(kKindUrl);
   if (!payload.has_value()) return ErrorKind::kSSLError;
-  std::string name(*payload);
+  // Compared as a Cord: no copy into a std::string (this runs once per
+  // would-block in an event loop).
   for (const KindEntry& e : kKinds) {
-    if (e.name == name) return e.kind;
+    if (*payload == e.name) return e.kind;
   }
   return ErrorKind::kSSLError;
 }

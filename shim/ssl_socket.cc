@@ -62,6 +62,20 @@ std::string PeerName(int fd) {
   return "local peer";
 }
 
+// WouldBlock returns SSLWantReadError / SSLWantWriteError. A non-blocking
+// socket in an event loop sees these at least once per request, so they are
+// built once and shared: copying a Status only bumps its reference count,
+// where building one (message + kind payload) costs several allocations.
+const absl::Status& WouldBlock(bool want_write) {
+  static const absl::Status* const kWantRead = new absl::Status(
+      MakeError(ErrorKind::kSSLWantReadError, absl::StatusCode::kUnavailable,
+                "The operation did not complete (read)"));
+  static const absl::Status* const kWantWrite = new absl::Status(
+      MakeError(ErrorKind::kSSLWantWriteError, absl::StatusCode::kUnavailable,
+                "The operation did not complete (write)"));
+  return want_write ? *kWantWrite : *kWantRead;
+}
+
 std::string CipherProtocol(const SSL_CIPHER* cipher) {
   switch (SSL_CIPHER_get_min_version(cipher)) {
     case TLS1_3_VERSION:
@@ -174,21 +188,15 @@ absl::Status SSLSocket::WaitFor(Op op, bool want_write, absl::Time deadline) {
 
 absl::Status SSLSocket::MapError(Op op, int ret, int saved_errno) {
   const int err = SSL_get_error(ssl_.get(), ret);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+    ERR_clear_error();
+    return WouldBlock(err == SSL_ERROR_WANT_WRITE);
+  }
   const std::string where =
       absl::StrCat("TLS ", OpName(static_cast<int>(op)), " (",
                    server_side_ ? "server side" : "client side", ", peer ",
                    peer_name_, ")");
   switch (err) {
-    case SSL_ERROR_WANT_READ:
-      ERR_clear_error();
-      return MakeError(ErrorKind::kSSLWantReadError,
-                       absl::StatusCode::kUnavailable,
-                       "The operation did not complete (read)");
-    case SSL_ERROR_WANT_WRITE:
-      ERR_clear_error();
-      return MakeError(ErrorKind::kSSLWantWriteError,
-                       absl::StatusCode::kUnavailable,
-                       "The operation did not complete (write)");
     case SSL_ERROR_ZERO_RETURN:
       ERR_clear_error();
       return MakeError(ErrorKind::kSSLZeroReturnError,
