@@ -207,6 +207,11 @@ void Connection::ReadAvailable() {
     last_activity_ = loop_.Now();
     Consume(absl::string_view(scratch, *n));
     if (state_ != State::kOpen) return;
+    // The fd is level-triggered: when this read did not fill the buffer and
+    // BoringSSL holds nothing more (it reads the socket record by record),
+    // skip the read that would only say EAGAIN (one syscall and one
+    // SSL_read per request); epoll reports any bytes still queued.
+    if (*n < Worker::kScratchSize && !SSL_has_pending(sock_->native())) return;
   }
 }
 
