@@ -277,8 +277,7 @@ absl::StatusOr<int> SSLSocket::RunIo(Op op, Fn fn) {
 
 void SSLSocket::RecordHandshake() {
   handshake_done_ = true;
-  SSLContext::Counters& c =
-      (session_context_ != nullptr ? session_context_ : context_)->counters();
+  SSLContext::Counters& c = session_context()->counters();
   (server_side_ ? c.accept_good : c.connect_good)++;
   (SSL_session_reused(ssl_.get()) ? c.hits : c.misses)++;
 }

@@ -146,6 +146,13 @@ class SSLSocket {
   // alive. Errors: InvalidArgument for a null context.
   absl::Status set_context(std::shared_ptr<SSLContext> context);
 
+  // session_context is the context the socket was wrapped with: the one whose
+  // session cache, ticket keys and session_stats() serve this connection,
+  // even after set_context switched its certificate.
+  const std::shared_ptr<SSLContext>& session_context() const {
+    return session_context_ != nullptr ? session_context_ : context_;
+  }
+
   // native returns the BoringSSL connection (owned by this socket).
   SSL* native() const { return ssl_.get(); }
 
