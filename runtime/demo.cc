@@ -1,194 +1,52 @@
 #include "runtime/demo.h"
 
+#include <dirent.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <functional>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
-#include "openssl/digest.h"
-#include "openssl/x509.h"
-#include "runtime/net.h"
-#include "shim/ssl.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "certstore/cert_store.h"
+#include "certstore/sealing.h"
+#include "certstore/store_url.h"
+#include "openssl/mem.h"
+#include "openssl/rand.h"
+#include "runtime/app_process.h"
+#include "runtime/demo_app.h"
 #include "testing/cert_builder.h"
 
 namespace sslshim::runtime {
 namespace {
 
-namespace ssl = ::sslshim::ssl;
+using ::sslshim::certstore::CertStore;
+using ::sslshim::certstore::Kek;
 using ::sslshim::testing::Issue;
 using ::sslshim::testing::Issued;
 using ::sslshim::testing::KeyType;
+using namespace ::sslshim::runtime::demo_internal;  // NOLINT: the demo's own parts.
 
-constexpr absl::Duration kIoTimeout = absl::Seconds(5);
-
-// Record stands in for a datastore entity with cert / key_str fields; the
-// server's readers read it at every new connection, so rewriting it rotates
-// the credentials with no restart.
-class Record {
- public:
-  void Set(std::string cert, std::string key) {
-    std::lock_guard<std::mutex> lock(mu_);
-    cert_ = std::move(cert);
-    key_ = std::move(key);
-  }
-  std::shared_ptr<ssl::Reader> Field(bool key_field) {
-    return ssl::CallableReader(
-        absl::StrCat("record Employee/asalieri/Address/1#",
-                     key_field ? "key_str" : "cert"),
-        [this, key_field]() -> absl::StatusOr<std::string> {
-          std::lock_guard<std::mutex> lock(mu_);
-          return key_field ? key_ : cert_;
-        });
-  }
-
- private:
-  std::mutex mu_;
-  std::string cert_, key_;
-};
-
-std::string Fingerprint(const std::string& der) {
-  uint8_t md[32];
-  SHA256(reinterpret_cast<const uint8_t*>(der.data()), der.size(), md);
-  return absl::BytesToHexString(
-             absl::string_view(reinterpret_cast<char*>(md), 8)) + "...";
-}
-
-// Outcome of one server-side connection.
-struct Served {
-  absl::Status status;
-  std::string client_identity;
-};
-
-// DemoServer accepts connections on 127.0.0.1 and, for each, builds a
-// context from `make_args()` (the reader-backed wrap_socket arguments),
-// greets the client with its verified identity and closes.
-class DemoServer {
- public:
-  explicit DemoServer(std::function<ssl::WrapSocketArgs()> make_args)
-      : make_args_(std::move(make_args)) {}
-  ~DemoServer() { Stop(); }
-
-  absl::Status Start() {
-    absl::StatusOr<TcpListener> l = TcpListener::Listen("127.0.0.1", 0);
-    if (!l.ok()) return l.status();
-    listener_ = std::make_unique<TcpListener>(std::move(*l));
-    thread_ = std::thread([this] { Loop(); });
-    return absl::OkStatus();
-  }
-  int port() const { return listener_->port(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  // Last returns the most recent connection's outcome (waits briefly).
-  Served Last() {
-    for (int i = 0; i < 500; ++i) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (served_.size() > seen_) return served_[seen_++];
-      }
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return {absl::DeadlineExceededError("server saw no connection"), ""};
-  }
-
- private:
-  void Loop() {
-    while (!stop_) {
-      absl::StatusOr<int> fd = listener_->Accept(absl::Milliseconds(100));
-      if (!fd.ok()) continue;
-      Served s = Serve(*fd);
-      std::lock_guard<std::mutex> lock(mu_);
-      served_.push_back(std::move(s));
-    }
-  }
-  Served Serve(int fd) {
-    ssl::WrapSocketArgs args = make_args_();
-    args.server_side = true;
-    args.do_handshake_on_connect = false;
-    auto sock = ssl::wrap_socket(fd, args);
-    if (!sock.ok()) return {sock.status(), ""};
-    absl::Status st = (*sock)->settimeout(kIoTimeout);
-    if (st.ok()) st = (*sock)->do_handshake();
-    if (!st.ok()) return {st, ""};
-    std::string who = "anonymous (no client certificate)";
-    absl::StatusOr<ssl::PyValue> peer = (*sock)->getpeercert();
-    if (peer.ok() && peer->Get("subject") != nullptr) {
-      who = peer->Get("subject")->ToPythonRepr();
-    }
-    absl::StatusOr<std::string> request = (*sock)->recv(1024);
-    if (!request.ok()) return {request.status(), who};
-    st = (*sock)->sendall(absl::StrCat("hello ", who, "\n"));
-    return {st, who};
-  }
-
-  std::function<ssl::WrapSocketArgs()> make_args_;
-  std::unique_ptr<TcpListener> listener_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::vector<Served> served_;
-  size_t seen_ = 0;
-};
-
-// Connects to the demo server with `args` and exchanges one line.
-struct ClientResult {
-  absl::Status status;
-  std::unique_ptr<ssl::SSLSocket> sock;
-  std::string reply;
-};
-
-ClientResult Connect(int port, ssl::WrapSocketArgs args) {
-  ClientResult r;
-  absl::StatusOr<int> fd = ConnectTcp("127.0.0.1", port, kIoTimeout);
-  if (!fd.ok()) {
-    r.status = fd.status();
-    return r;
-  }
-  args.do_handshake_on_connect = false;
-  auto sock = ssl::wrap_socket(*fd, args);
-  if (!sock.ok()) {
-    r.status = sock.status();
-    return r;
-  }
-  r.sock = std::move(*sock);
-  r.status = r.sock->settimeout(kIoTimeout);
-  if (r.status.ok()) r.status = r.sock->do_handshake();
-  if (r.status.ok()) r.status = r.sock->sendall("GET /\n");
-  if (r.status.ok()) {
-    absl::StatusOr<std::string> reply = r.sock->recv(4096);
-    r.status = reply.status();
-    if (reply.ok()) r.reply = std::string(absl::StripTrailingAsciiWhitespace(*reply));
-    // TLS 1.3 reports a refused client certificate on the first read.
-    if (reply.ok() && reply->empty()) {
-      r.status = absl::AbortedError("server closed the connection");
-    }
-  }
-  return r;
-}
-
-std::string Describe(const absl::Status& s) {
-  return absl::StrCat(ssl::ErrorKindName(ssl::GetErrorKind(s)), ": ", s.message());
-}
-
+// Steps numbers and prints the steps of both processes.
 class Steps {
  public:
   explicit Steps(std::ostream& out) : out_(out) {}
-  void Report(bool ok, const std::string& what, const std::string& detail = "") {
+  bool Report(bool ok, absl::string_view what, absl::string_view detail = "") {
     ++count_;
     if (!ok) ++failed_;
     out_ << "[" << count_ << "] " << (ok ? "ok   " : "FAIL ") << what << "\n";
-    if (!detail.empty()) out_ << "      " << detail << "\n";
+    if (!detail.empty()) Info(detail);
+    return ok;
   }
+  void Info(absl::string_view text) { out_ << "      " << text << "\n"; }
   int failed() const { return failed_; }
   int count() const { return count_; }
 
@@ -198,166 +56,225 @@ class Steps {
   int failed_ = 0;
 };
 
+Issued ServerLeaf(const Issued& ca) {
+  return Issue({.common_name = "localhost",
+                .dns_names = {"localhost"},
+                .ip_addresses = {"127.0.0.1"}},
+               KeyType::kP256, &ca);
+}
+
+// TempDir is a directory made with mkdtemp and removed (with the flat set
+// of files in it, as an LMDB environment has) on destruction.
+class TempDir {
+ public:
+  explicit TempDir(absl::string_view root) {
+    std::string tmpl = absl::StrCat(absl::StripSuffix(root, "/"), "/sslshim-demo.XXXXXX");
+    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+  }
+  ~TempDir() {
+    if (!path_.empty()) Remove();
+  }
+  const std::string& path() const { return path_; }
+
+  // Files lists the names in the directory, sorted.
+  std::vector<std::string> Files() const {
+    std::vector<std::string> names;
+    if (DIR* d = opendir(path_.c_str())) {
+      while (dirent* e = readdir(d)) {
+        std::string name = e->d_name;
+        if (name != "." && name != "..") names.push_back(name);
+      }
+      closedir(d);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  // Remove deletes the files and the directory; true when it is gone.
+  bool Remove() {
+    for (const std::string& name : Files())
+      unlink(absl::StrCat(path_, "/", name).c_str());
+    const bool gone = rmdir(path_.c_str()) == 0;
+    if (gone) path_.clear();
+    return gone;
+  }
+
+ private:
+  std::string path_;  // Empty when mkdtemp failed or after Remove().
+};
+
+// Host is the demo's host process: it owns the store and rotates records.
+class Host {
+ public:
+  Host(std::ostream& out, const DemoOptions& options)
+      : out_(out), options_(options), steps_(out), dir_(options.temp_root) {}
+
+  int Run() {
+    out_ << "sslshim demo: a host stores TLS credentials in the embedded LMDB store;\n"
+            "a sandboxed app (no file writes) serves and fetches HTTPS with them.\n\n";
+    if (CreateStore() && StoreCredentials() && ShowSealed()) RunApp();
+    Cleanup();
+    out_ << "\nsummary: " << steps_.count() - steps_.failed() << "/" << steps_.count()
+         << " steps did what they should"
+         << (steps_.failed() == 0 ? "" : absl::StrCat(" (", steps_.failed(), " FAILED)"))
+         << "\n";
+    return steps_.failed();
+  }
+
+ private:
+  bool CreateStore() {
+    if (dir_.path().empty()) {
+      return steps_.Report(
+          false, "host: create a temporary directory",
+          absl::StrCat("mkdtemp under ", options_.temp_root, ": ", std::strerror(errno)));
+    }
+    uint8_t raw[Kek::kSize];
+    RAND_bytes(raw, sizeof(raw));
+    absl::StatusOr<Kek> kek =
+        Kek::FromBytes(absl::string_view(reinterpret_cast<char*>(raw), sizeof(raw)));
+    OPENSSL_cleanse(raw, sizeof(raw));
+    if (!kek.ok()) return steps_.Report(false, "host: KEK", kek.status().ToString());
+    kek_ = std::make_unique<Kek>(*kek);
+    const std::string url = absl::StrCat("lmdb:", dir_.path());
+    auto store = certstore::OpenStore(url);
+    if (!store.ok())
+      return steps_.Report(false, "host: open " + url, store.status().ToString());
+    auto cs = CertStore::Create(*std::move(store), {.keks = {*kek_}});
+    if (!cs.ok())
+      return steps_.Report(false, "host: record layer", cs.status().ToString());
+    store_ = *std::move(cs);
+    return steps_.Report(
+        true, absl::StrCat("host: created the LMDB store ", url),
+        absl::StrCat("a random 256-bit KEK (id ", kek_->id(),
+                     ") generated in memory seals private keys at rest"));
+  }
+
+  bool StoreCredentials() {
+    ca_ = std::make_unique<Issued>(Issue(
+        {.common_name = "sslshim Demo CA", .is_ca = true}, KeyType::kP256, nullptr));
+    Issued server = ServerLeaf(*ca_);
+    Issued client = Issue({.common_name = "asalieri",
+                           .subject = {{"O", "Employee"}},
+                           .emails = {"asalieri@example.com"}},
+                          KeyType::kP256, ca_.get());
+    const std::string ca_pem = ca_->CertPem();
+    auto s = store_->Put(
+        ServerPath(),
+        {{"cert", server.CertPem()}, {"key_str", server.KeyPem()}, {"ca", ca_pem}});
+    auto c = store_->Put(
+        ClientPath(),
+        {{"cert", client.CertPem()}, {"key_str", client.KeyPem()}, {"ca", ca_pem}});
+    if (!s.ok() || !c.ok()) {
+      return steps_.Report(false, "host: store the certificates",
+                           (s.ok() ? c.status() : s.status()).ToString());
+    }
+    return steps_.Report(
+        true,
+        "host: minted a P-256 CA, a server and a client certificate in memory and stored "
+        "them",
+        absl::StrCat(ServerPath().ToString(), " (generation ", *s,
+                     "): cert CN=localhost, key_str, ca\n      ", ClientPath().ToString(),
+                     " (generation ", *c, "): cert CN=asalieri,O=Employee, key_str, ca"));
+  }
+
+  // ShowSealed reads the raw record bytes back: no PEM key in them.
+  bool ShowSealed() {
+    auto raw = store_->store()->Get(ServerPath());
+    auto rec = store_->Get(ServerPath());
+    if (!raw.ok() || !rec.ok()) {
+      return steps_.Report(false, "host: read the raw record",
+                           (raw.ok() ? rec.status() : raw.status()).ToString());
+    }
+    const certstore::Field& key = rec->fields.at("key_str");
+    auto kek_id = certstore::SealedKekId(key.value);
+    const bool ok = !absl::StrContains(raw->value, "PRIVATE KEY") && key.sealed &&
+                    certstore::IsSealedValue(key.value) && kek_id.ok() &&
+                    *kek_id == kek_->id();
+    return steps_.Report(
+        ok, "host: the stored key_str is sealed, not PEM",
+        absl::StrCat("raw record ", raw->value.size(),
+                     " bytes without 'PRIVATE KEY'; key_str = \"",
+                     absl::CHexEscape(key.value.substr(0, 4)), "\" + ",
+                     key.value.size() - 4, " bytes (AES-256-GCM under KEK ",
+                     kek_id.ok() ? *kek_id : "?", ")"));
+  }
+
+  void RunApp() {
+    out_ << "\nthe app (a forked child process, sandboxed):\n";
+    bool done = false;
+    DemoAppConfig config{.store_dir = dir_.path(),
+                         .kek = kek_.get(),
+                         .step_timeout = options_.step_timeout};
+    absl::Status exit = RunAppProcess(
+        [&](AppChannel& host) { RunDemoApp(config, host); },
+        [&](absl::string_view line, AppChannel& app) {
+          std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits('\t', 3));
+          std::string what, detail;
+          if (f[0] == "S" && f.size() == 4 && absl::CUnescape(f[2], &what) &&
+              absl::CUnescape(f[3], &detail)) {
+            steps_.Report(f[1] == "1", what, detail);
+          } else if (f[0] == "I" && f.size() == 2 && absl::CUnescape(f[1], &detail)) {
+            steps_.Info(detail);
+          } else if (f[0] == "ROTATE") {
+            app.Send(RotateServerKey());
+          } else if (f[0] == "DONE") {
+            done = true;
+          } else {
+            steps_.Report(false, "host: unexpected line from the app",
+                          absl::CHexEscape(line));
+          }
+        },
+        options_.app_timeout);
+    if (!exit.ok() || !done) {
+      steps_.Report(false, "host: the app ran every step and exited cleanly",
+                    exit.ok() ? "the app stopped before its last step" : exit.ToString());
+    }
+    std::vector<std::string> files = dir_.Files();
+    steps_.Report(files == std::vector<std::string>{"data.mdb", "lock.mdb"},
+                  "host: the app wrote no file",
+                  absl::StrCat(dir_.path(), " holds ", absl::StrJoin(files, ", ")));
+  }
+
+  // RotateServerKey stores a new server certificate and key (generation
+  // bump) and tells the app what to expect.
+  std::string RotateServerKey() {
+    Issued rotated = ServerLeaf(*ca_);
+    auto gen = store_->Put(ServerPath(), {{"cert", rotated.CertPem()},
+                                          {"key_str", rotated.KeyPem()},
+                                          {"ca", ca_->CertPem()}});
+    steps_.Report(
+        gen.ok(), "host: rotated the server key in the store (CertStore::Put)",
+        gen.ok() ? absl::StrCat(ServerPath().ToString(), " now at generation ", *gen,
+                                ", certificate SHA-256 ", Fingerprint(rotated.CertDer()))
+                 : gen.status().ToString());
+    if (!gen.ok())
+      return absl::StrCat("FAILED\t", absl::CEscape(gen.status().ToString()));
+    return absl::StrCat("ROTATED\t", *gen, "\t", Fingerprint(rotated.CertDer()));
+  }
+
+  void Cleanup() {
+    store_.reset();  // Closes the LMDB environment before its files go.
+    const std::string path = dir_.path();
+    if (!path.empty() && !dir_.Remove()) {
+      steps_.Report(false, "host: remove " + path, std::strerror(errno));
+    }
+  }
+
+  std::ostream& out_;
+  const DemoOptions& options_;
+  Steps steps_;
+  TempDir dir_;
+  std::unique_ptr<Kek> kek_;
+  std::unique_ptr<Issued> ca_;
+  std::unique_ptr<CertStore> store_;
+};
+
 }  // namespace
 
-int RunDemo(std::ostream& out) {
-  Steps steps(out);
-  out << "sslshim demo: Python's ssl facade over BoringSSL, end to end over "
-         "127.0.0.1.\nEvery credential travels through file-like readers; "
-         "nothing is written to disk.\n\n";
-
-  // 1. A CA, a server and a client certificate, in memory.
-  Issued ca = Issue({.common_name = "sslshim Demo CA", .is_ca = true},
-                    KeyType::kP256, nullptr);
-  Issued server = Issue({.common_name = "localhost",
-                         .dns_names = {"localhost"},
-                         .ip_addresses = {"127.0.0.1"}},
-                        KeyType::kP256, &ca);
-  Issued client = Issue({.common_name = "asalieri",
-                         .subject = {{"O", "Employee"}},
-                         .emails = {"asalieri@example.com"}},
-                        KeyType::kP256, &ca);
-  const std::string ca_pem = ca.CertPem();
-  steps.Report(true, "minted a P-256 CA 'sslshim Demo CA', a server cert "
-                     "'localhost' and a client cert 'asalieri'");
-
-  Record record;
-  record.Set(server.CertPem(), server.KeyPem());
-
-  // 2. Mutual-TLS server, credentials from the record's readers.
-  DemoServer mutual([&] {
-    return ssl::WrapSocketArgs{.keyfile = record.Field(true),
-                               .certfile = record.Field(false),
-                               .cert_reqs = ssl::CERT_REQUIRED,
-                               .ca_certs = ssl::StringIO(ca_pem)};
-  });
-  absl::Status started = mutual.Start();
-  steps.Report(started.ok(),
-               absl::StrCat("mutual-TLS server (cert_reqs=CERT_REQUIRED) on "
-                            "127.0.0.1:",
-                            started.ok() ? mutual.port() : 0,
-                            ", certfile/keyfile read from record "
-                            "Employee/asalieri/Address/1"),
-               started.ok() ? "" : Describe(started));
-  if (!started.ok()) return steps.failed();
-
-  // 3. The App Engine call: wrap_socket with StringIO readers.
-  auto client_args = [&] {
-    return ssl::WrapSocketArgs{.keyfile = ssl::StringIO(client.KeyPem()),
-                               .certfile = ssl::StringIO(client.CertPem()),
-                               .cert_reqs = ssl::CERT_REQUIRED,
-                               .ssl_version = ssl::PROTOCOL_SSLv23,
-                               .ca_certs = ssl::StringIO(ca_pem),
-                               .server_hostname = "localhost"};
-  };
-  ClientResult first = Connect(mutual.port(), client_args());
-  Served first_served = mutual.Last();
-  absl::StatusOr<ssl::PyValue> server_cert =
-      first.sock != nullptr ? first.sock->getpeercert()
-                            : absl::StatusOr<ssl::PyValue>(first.status);
-  const bool mutual_ok = first.status.ok() && first_served.status.ok() &&
-                         server_cert.ok();
-  steps.Report(
-      mutual_ok,
-      absl::StrCat("client wrap_socket(keyfile=StringIO, certfile=StringIO, "
-                   "cert_reqs=CERT_REQUIRED, ca_certs=StringIO): ",
-                   first.sock ? first.sock->version().value_or("?") : "-", " ",
-                   first.sock && first.sock->cipher()
-                       ? first.sock->cipher()->name
-                       : "-"),
-      mutual_ok ? absl::StrCat("server says: ", first.reply)
-                : Describe(first.status.ok() ? first_served.status : first.status));
-  if (server_cert.ok()) {
-    out << "      client sees server certificate: "
-        << server_cert->ToPythonRepr() << "\n";
-    out << "      server sees client identity:    " << first_served.client_identity
-        << "\n";
-  }
-
-  // 4-5. match_hostname passing and failing.
-  if (server_cert.ok()) {
-    absl::Status good = ssl::match_hostname(*server_cert, "localhost");
-    steps.Report(good.ok(), "match_hostname(cert, 'localhost') passes",
-                 good.ok() ? "" : Describe(good));
-    absl::Status bad = ssl::match_hostname(*server_cert, "a.hostname.com");
-    steps.Report(ssl::GetErrorKind(bad) == ssl::ErrorKind::kCertificateError,
-                 "match_hostname(cert, 'a.hostname.com') fails", Describe(bad));
-  } else {
-    steps.Report(false, "match_hostname: no server certificate to check");
-  }
-
-  // 6. Rotation: new key and certificate in the record; the next connection
-  // uses them, with no restart.
-  const std::string before = Fingerprint(server.CertDer());
-  Issued rotated = Issue({.common_name = "localhost",
-                          .dns_names = {"localhost"},
-                          .ip_addresses = {"127.0.0.1"}},
-                         KeyType::kP256, &ca);
-  record.Set(rotated.CertPem(), rotated.KeyPem());
-  ClientResult after = Connect(mutual.port(), client_args());
-  mutual.Last();
-  std::string seen;
-  if (after.sock != nullptr) {
-    absl::StatusOr<std::string> der = after.sock->getpeercert(ssl::binary_form);
-    if (der.ok()) seen = *der;
-  }
-  const bool rotated_ok = after.status.ok() && seen == rotated.CertDer();
-  steps.Report(rotated_ok,
-               "rotated the server key in the record: the next connection "
-               "uses it, no restart",
-               absl::StrCat("server certificate SHA-256 ", before, " -> ",
-                            seen.empty() ? "(none)" : Fingerprint(seen)));
-
-  // 7. One-way TLS: only the server shows a certificate.
-  DemoServer one_way([&] {
-    return ssl::WrapSocketArgs{.keyfile = record.Field(true),
-                               .certfile = record.Field(false)};
-  });
-  absl::Status one_way_started = one_way.Start();
-  ClientResult anon = one_way_started.ok()
-                          ? Connect(one_way.port(),
-                                    {.cert_reqs = ssl::CERT_REQUIRED,
-                                     .ca_certs = ssl::StringIO(ca_pem),
-                                     .server_hostname = "localhost"})
-                          : ClientResult{one_way_started, nullptr, ""};
-  Served anon_served = one_way_started.ok() ? one_way.Last() : Served{};
-  steps.Report(anon.status.ok() && anon_served.status.ok(),
-               "one-way TLS: the client verifies the server and shows no "
-               "certificate",
-               anon.status.ok() ? absl::StrCat("server says: ", anon.reply)
-                                : Describe(anon.status));
-
-  // 8. A client without a certificate against CERT_REQUIRED is refused.
-  ClientResult no_cert = Connect(mutual.port(), {.cert_reqs = ssl::CERT_REQUIRED,
-                                                 .ca_certs = ssl::StringIO(ca_pem),
-                                                 .server_hostname = "localhost"});
-  Served refused = mutual.Last();
-  steps.Report(!no_cert.status.ok() && !refused.status.ok(),
-               "a client without a certificate is refused by the mutual-TLS "
-               "server",
-               absl::StrCat("server: ", Describe(refused.status)));
-
-  // 9. A client that trusts another CA refuses the server.
-  Issued other_ca = Issue({.common_name = "Some Other CA", .is_ca = true},
-                          KeyType::kP256, nullptr);
-  ClientResult distrust = Connect(mutual.port(), {.keyfile = ssl::StringIO(client.KeyPem()),
-                                                  .certfile = ssl::StringIO(client.CertPem()),
-                                                  .cert_reqs = ssl::CERT_REQUIRED,
-                                                  .ca_certs = ssl::StringIO(other_ca.CertPem()),
-                                                  .server_hostname = "localhost"});
-  mutual.Last();
-  steps.Report(ssl::GetErrorKind(distrust.status) ==
-                   ssl::ErrorKind::kSSLCertVerificationError,
-               "a client that does not trust the server's CA refuses it",
-               Describe(distrust.status));
-
-  mutual.Stop();
-  one_way.Stop();
-  out << "\nsummary: " << steps.count() - steps.failed() << "/" << steps.count()
-      << " steps did what they should"
-      << (steps.failed() == 0 ? "" : absl::StrCat(" (", steps.failed(), " FAILED)"))
-      << "\n";
-  return steps.failed();
+int RunDemo(std::ostream& out, const DemoOptions& options) {
+  return Host(out, options).Run();
 }
+
+int RunDemo(std::ostream& out) { return RunDemo(out, DemoOptions()); }
 
 }  // namespace sslshim::runtime
