@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/cli/cli_common.h"
 #include "runtime/net.h"
+#include "shim/errors.h"
 #include "shim/ssl_socket.h"
 
 ABSL_FLAG(std::string, server_hostname, "",
@@ -121,7 +122,12 @@ int RunConnect(const std::vector<std::string>& args) {
     std::string received;
     while (received.size() < send.size()) {
       absl::StatusOr<std::string> data = (*sock)->recv(send.size() - received.size());
-      if (!data.ok() || data->empty()) break;  // EOF, close_notify or timeout.
+      if (!data.ok()) {
+        const shim::ErrorKind kind = shim::GetErrorKind(data.status());
+        if (kind == shim::ErrorKind::kSSLZeroReturnError) break;  // close_notify.
+        return fail(data.status());  // An alert (e.g. our certificate refused).
+      }
+      if (data->empty()) break;  // EOF.
       received += *data;
     }
     result["received"] = received;

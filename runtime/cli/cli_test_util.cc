@@ -1,0 +1,134 @@
+#include "runtime/cli/cli_test_util.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "testing/cert_builder.h"
+
+namespace sslshim::runtime::cli {
+
+std::string SslshimPath() {
+  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
+    if (const char* root = getenv(var); root != nullptr) {
+      std::string path = absl::StrCat(root, "/sslshim/runtime/sslshim");
+      if (std::ifstream(path).good()) return path;
+    }
+  }
+  return "runtime/sslshim";
+}
+
+std::string TempDir() {
+  static std::atomic<int> counter{0};
+  const char* tmp = getenv("TEST_TMPDIR");
+  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/cli", getpid(), "_",
+                                 counter++);
+  std::string cmd = "mkdir -p '" + dir + "'";
+  (void)system(cmd.c_str());
+  return dir;
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+}
+
+CliFiles WriteTestPki() {
+  using testing::KeyType;
+  const testing::TestPki& pki = testing::SharedTestPki(KeyType::kP256);
+  static const testing::Issued* other = new testing::Issued(testing::Issue(
+      {.common_name = "Unrelated CA", .is_ca = true}, KeyType::kP256, nullptr));
+  CliFiles f;
+  f.dir = TempDir();
+  auto put = [&](const std::string& name, const std::string& content) {
+    std::string path = f.dir + "/" + name;
+    WriteFile(path, content);
+    return path;
+  };
+  f.ca = put("ca.pem", pki.RootPem());
+  f.server_chain = put("server.pem", pki.ServerChainPem());
+  f.server_key = put("server.key", pki.server.KeyPem());
+  f.client_chain = put("client.pem", pki.ClientChainPem());
+  f.client_key = put("client.key", pki.client.KeyPem());
+  f.other_ca = put("other_ca.pem", other->CertPem());
+  return f;
+}
+
+namespace {
+
+std::vector<std::string> Command(const std::vector<std::string>& args,
+                                 const ChildEnv& env) {
+  std::vector<std::string> argv = {"/usr/bin/env", "-i", "PATH=/usr/bin:/bin"};
+  for (const auto& [name, value] : env) argv.push_back(name + "=" + value);
+  argv.push_back(SslshimPath());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+}  // namespace
+
+interop::SubprocessResult RunSslshim(const std::vector<std::string>& args,
+                                     const ChildEnv& env, absl::Duration timeout) {
+  absl::StatusOr<interop::SubprocessResult> r =
+      interop::Subprocess::Run(Command(args, env), "", timeout);
+  if (!r.ok()) {
+    interop::SubprocessResult failed;
+    failed.err = r.status().ToString();
+    return failed;
+  }
+  return *std::move(r);
+}
+
+absl::StatusOr<ServeChild> StartServe(const std::vector<std::string>& args,
+                                      const ChildEnv& env) {
+  std::vector<std::string> serve = {"serve"};
+  serve.insert(serve.end(), args.begin(), args.end());
+  absl::StatusOr<std::unique_ptr<interop::Subprocess>> p =
+      interop::Subprocess::Start(Command(serve, env), "", absl::Seconds(60));
+  if (!p.ok()) return p.status();
+  absl::StatusOr<std::string> out = (*p)->WaitForOutput("\n");
+  ServeChild child;
+  child.process = *std::move(p);
+  if (!out.ok()) {
+    interop::SubprocessResult r = child.process->Wait();
+    return absl::Status(out.status().code(), Describe(r));
+  }
+  std::string line = out->substr(0, out->find('\n'));
+  if (line.rfind("PORT ", 0) != 0 || !absl::SimpleAtoi(line.substr(5), &child.port)) {
+    return absl::InternalError("no PORT line: " + *out);
+  }
+  return child;
+}
+
+interop::SubprocessResult Terminate(ServeChild& child) {
+  kill(child.process->pid(), SIGTERM);
+  return child.process->Wait();
+}
+
+nlohmann::json OutputJson(const interop::SubprocessResult& r) {
+  std::vector<nlohmann::json> lines = JsonLines(r.out);
+  return lines.empty() ? nlohmann::json(nlohmann::json::value_t::discarded)
+                       : lines.back();
+}
+
+std::vector<nlohmann::json> JsonLines(const std::string& out) {
+  std::vector<nlohmann::json> lines;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    nlohmann::json j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
+    if (j.is_object()) lines.push_back(std::move(j));
+  }
+  return lines;
+}
+
+std::string Describe(const interop::SubprocessResult& r) {
+  return absl::StrCat("exit ", r.exit_code, " signal ", r.term_signal,
+                      r.timed_out ? " (timed out)" : "", "\nstdout: ", r.out,
+                      "\nstderr: ", r.err);
+}
+
+}  // namespace sslshim::runtime::cli

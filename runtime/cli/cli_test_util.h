@@ -1,0 +1,89 @@
+// cli_test_util.h (testonly)
+// -----------------------------------------------------------------------------
+// Helpers for tests that run the real `sslshim` binary: where the binary is
+// (runfiles), a test PKI written to $TEST_TMPDIR, a `serve` child that has
+// printed its PORT, and JSON parsing of a command's single output object.
+//
+//   CliFiles f = WriteTestPki();                  // f.ca, f.server_chain, ...
+//   absl::StatusOr<ServeChild> s = StartServe({"--http", "--certfile", ...});
+//   SubprocessResult r = RunSslshim({"connect", "--port", PortArg(*s), ...});
+//   nlohmann::json j = OutputJson(r);
+
+#ifndef SSLSHIM_RUNTIME_CLI_CLI_TEST_UTIL_H_
+#define SSLSHIM_RUNTIME_CLI_CLI_TEST_UTIL_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "tests/interop/subprocess.h"
+
+namespace sslshim::runtime::cli {
+
+// SslshimPath returns the absolute path of the sslshim binary in the test's
+// runfiles (runtime/sslshim under $TEST_SRCDIR/sslshim or $RUNFILES_DIR).
+std::string SslshimPath();
+
+// TempDir returns a fresh directory under $TEST_TMPDIR.
+std::string TempDir();
+
+// WriteFile writes `content` to `path` (test setup only).
+void WriteFile(const std::string& path, const std::string& content);
+
+// CliFiles are PEM files of the shared ECDSA test PKI (testing/cert_builder.h):
+// server cert for localhost / 127.0.0.1, a client cert, their CA, and an
+// unrelated CA the server does not chain to.
+struct CliFiles {
+  std::string dir;
+  std::string ca;            // Root CA.
+  std::string server_chain;  // Server leaf + intermediate.
+  std::string server_key;
+  std::string client_chain;  // Client leaf + intermediate.
+  std::string client_key;
+  std::string other_ca;      // A CA nothing chains to.
+};
+
+// WriteTestPki writes the files into a fresh TempDir().
+CliFiles WriteTestPki();
+
+// Env is extra environment for the child: it runs under /usr/bin/env -i with
+// PATH and these variables only, so the host's SSL_CERT_FILE etc. never leak
+// in.
+using ChildEnv = std::map<std::string, std::string>;
+
+// RunSslshim runs `sslshim args...` with `env` and waits (hard timeout).
+interop::SubprocessResult RunSslshim(const std::vector<std::string>& args,
+                                     const ChildEnv& env = {},
+                                     absl::Duration timeout = absl::Seconds(20));
+
+// ServeChild is a running `sslshim serve` that printed "PORT <n>".
+struct ServeChild {
+  std::unique_ptr<interop::Subprocess> process;
+  int port = 0;
+};
+
+// StartServe starts `sslshim serve args...` and waits for its PORT line.
+// Errors: the child's start failure, or its output when no PORT appeared.
+absl::StatusOr<ServeChild> StartServe(const std::vector<std::string>& args,
+                                      const ChildEnv& env = {});
+
+// Terminate sends SIGTERM to the child and waits for it.
+interop::SubprocessResult Terminate(ServeChild& child);
+
+// OutputJson parses the last non-empty stdout line of `r` as JSON
+// (discarded on failure).
+nlohmann::json OutputJson(const interop::SubprocessResult& r);
+
+// JsonLines parses every stdout line that is a JSON object.
+std::vector<nlohmann::json> JsonLines(const std::string& out);
+
+// Describe renders `r` for failure messages.
+std::string Describe(const interop::SubprocessResult& r);
+
+}  // namespace sslshim::runtime::cli
+
+#endif  // SSLSHIM_RUNTIME_CLI_CLI_TEST_UTIL_H_
