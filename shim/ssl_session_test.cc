@@ -69,6 +69,13 @@ Conn Connect(const std::shared_ptr<SSLContext>& server,
   return c;
 }
 
+// Resume reconnects offering `first`'s session.
+Conn Resume(const std::shared_ptr<SSLContext>& server,
+            const std::shared_ptr<SSLContext>& client, const Conn& first) {
+  return Connect(server, client,
+                 {.server_hostname = "localhost", .session = first.session});
+}
+
 class ResumptionTest : public ::testing::TestWithParam<TLSVersion> {};
 
 TEST_P(ResumptionTest, TicketResumesOnSecondConnection) {
@@ -89,8 +96,7 @@ TEST_P(ResumptionTest, TicketResumesOnSecondConnection) {
   EXPECT_GT(first.session->timeout(), 0);
   EXPECT_GT(first.session->time(), 0);
 
-  Conn second = Connect(server, client,
-                        {.server_hostname = "localhost", .session = first.session});
+  Conn second = Resume(server, client, first);
   ASSERT_OK(second.run.client);
   ASSERT_OK(second.run.server);
   EXPECT_TRUE(second.client_reused);
@@ -140,8 +146,7 @@ TEST(ResumptionTest, Tls12NoTicketFallsBackToSessionIds) {
   ASSERT_NE(first.session, nullptr);
   EXPECT_FALSE(first.session->has_ticket());
   EXPECT_FALSE(first.session->id().empty());
-  Conn second = Connect(server, client,
-                        {.server_hostname = "localhost", .session = first.session});
+  Conn second = Resume(server, client, first);
   ASSERT_OK(second.run.client);
   EXPECT_TRUE(second.client_reused);
   EXPECT_TRUE(second.server_reused);
@@ -157,8 +162,7 @@ TEST(ResumptionTest, Tls13NoTicketMeansNoResumption) {
   // No ticket was sent: the only session is the handshake's, not resumable.
   ASSERT_NE(first.session, nullptr);
   EXPECT_FALSE(first.session->is_resumable());
-  Conn second = Connect(server, client,
-                        {.server_hostname = "localhost", .session = first.session});
+  Conn second = Resume(server, client, first);
   ASSERT_OK(second.run.client);
   EXPECT_FALSE(second.client_reused);
   EXPECT_FALSE(second.server_reused);
@@ -171,8 +175,7 @@ TEST(ResumptionTest, SessionFromAnotherServerIsNotReused) {
   auto client = ClientContext(pki);
   Conn first = Connect(server_a, client, {.server_hostname = "localhost"});
   ASSERT_OK(first.run.client);
-  Conn second = Connect(server_b, client,
-                        {.server_hostname = "localhost", .session = first.session});
+  Conn second = Resume(server_b, client, first);
   ASSERT_OK(second.run.client);
   ASSERT_OK(second.run.server);
   EXPECT_FALSE(second.client_reused);
