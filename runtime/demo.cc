@@ -1,13 +1,14 @@
 #include "runtime/demo.h"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -63,8 +64,8 @@ Issued ServerLeaf(const Issued& ca) {
                KeyType::kP256, &ca);
 }
 
-// TempDir is a directory made with mkdtemp and removed (with the flat set
-// of files in it, as an LMDB environment has) on destruction.
+// TempDir is a directory made with mkdtemp and removed, with its contents,
+// on destruction.
 class TempDir {
  public:
   explicit TempDir(absl::string_view root) {
@@ -79,24 +80,24 @@ class TempDir {
   // Files lists the names in the directory, sorted.
   std::vector<std::string> Files() const {
     std::vector<std::string> names;
-    if (DIR* d = opendir(path_.c_str())) {
-      while (dirent* e = readdir(d)) {
-        std::string name = e->d_name;
-        if (name != "." && name != "..") names.push_back(name);
-      }
-      closedir(d);
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(path_, ec)) {
+      names.push_back(entry.path().filename().string());
     }
     std::sort(names.begin(), names.end());
     return names;
   }
 
-  // Remove deletes the files and the directory; true when it is gone.
+  // Remove deletes the directory and what it holds; true when it is gone.
   bool Remove() {
-    for (const std::string& name : Files())
-      unlink(absl::StrCat(path_, "/", name).c_str());
-    const bool gone = rmdir(path_.c_str()) == 0;
-    if (gone) path_.clear();
-    return gone;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+    if (ec) {
+      errno = ec.value();
+      return false;
+    }
+    path_.clear();
+    return true;
   }
 
  private:
