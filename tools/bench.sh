@@ -8,6 +8,7 @@
 #   tools/bench.sh                 # 3 runs
 #   tools/bench.sh --runs=5        # more runs
 #   tools/bench.sh --quick         # 1 run, short samples (smoke test only)
+#   tools/bench.sh --instructions  # add callgrind instructions/op for rows 1-4
 # Environment: BAZEL_OUTPUT_BASE (optional Bazel --output_base), BENCH_OUT.
 # Needs nginx (Debian package `nginx-light` or `nginx`) for the nginx rows.
 set -euo pipefail
@@ -15,11 +16,13 @@ cd "$(dirname "$0")/.."
 
 runs=3
 quick=0
+instructions=0
 for arg in "$@"; do
   case "$arg" in
     --runs=*) runs="${arg#--runs=}" ;;
     --quick) quick=1; runs=1 ;;
-    *) echo "usage: $0 [--runs=N] [--quick]" >&2; exit 2 ;;
+    --instructions) instructions=1 ;;
+    *) echo "usage: $0 [--runs=N] [--quick] [--instructions]" >&2; exit 2 ;;
   esac
 done
 
@@ -57,4 +60,11 @@ for t in "${optional[@]}"; do
   fi
 done
 
-python3 tools/bench_table.py --runs="$runs" --out="$out/bench.json" "${jsons[@]}"
+ir_args=()
+if [[ $instructions -eq 1 ]] && command -v valgrind >/dev/null; then
+  python3 tools/bench_instructions.py --tls_bench="$bin/tls_bench" \
+    --out="$out/instructions.json" && ir_args+=(--instructions="$out/instructions.json")
+fi
+
+python3 tools/bench_table.py --runs="$runs" --out="$out/bench.json" \
+  "${ir_args[@]}" "${jsons[@]}"

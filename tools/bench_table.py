@@ -47,16 +47,33 @@ def series(s):
     return f"{fmt(s['median'])} (min {fmt(s['min'])})"
 
 
+def ir_cell(row):
+    ir = row.get("instructions")
+    if not ir:
+        return ""
+    return (f"{ir['ratio']:.3f} ({ir['subject_ir_per_op']:,.0f} vs "
+            f"{ir['baseline_ir_per_op']:,.0f})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--instructions", default="",
+                    help="bench_instructions.py output (optional)")
     ap.add_argument("inputs", nargs="*")
     args = ap.parse_args()
     rows = []
     for path in args.inputs:
         with open(path) as f:
             rows.extend(json.load(f))
+    instructions = {}
+    if args.instructions:
+        with open(args.instructions) as f:
+            instructions = json.load(f)
+    for r in rows:
+        if r["id"] in instructions:
+            r["instructions"] = instructions[r["id"]]
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True,
@@ -85,8 +102,9 @@ def main():
           "judged on CPU per operation (= throughput per server core), "
           "except memory (KiB per idle connection).\n")
     print("| # | figure | subject | baseline | subject rate | baseline rate "
-          "| subject CPU µs/op | baseline CPU µs/op | ratio | target | met |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| subject CPU µs/op | baseline CPU µs/op | ratio | target | met "
+          "| instructions/op ratio (callgrind) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         unit = r["unit"]
         cpu_unit_note = " /MB" if unit == "MB/s" else ""
@@ -98,10 +116,11 @@ def main():
               f"| {series(r['subject_rate'])} {unit} "
               f"| {series(r['baseline_rate'])} {unit} "
               f"| {subj_cpu}{cpu_unit_note} | {base_cpu}{cpu_unit_note} "
-              f"| {r['ratio']:.3f} | {r['target']} | {met}{note} |")
+              f"| {r['ratio']:.3f} | {r['target']} | {met}{note} "
+              f"| {ir_cell(r)} |")
     for m in doc["not_measured"]:
         print(f"| {m['id']} | {m['figure']} | - | {m['baseline']} | not measured yet "
-              f"| | | | | {m['target']} | - |")
+              f"| | | | | {m['target']} | - | |")
     print(f"\nJSON: {args.out}")
 
 

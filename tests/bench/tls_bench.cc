@@ -57,6 +57,12 @@ struct Flags {
   int runs = 3;
   double scale = 1.0;  // Multiplies operation counts.
   std::string json;
+  // Instruction-count mode (tools/bench.sh --instructions runs it under
+  // callgrind --toggle-collect='*ServeOnce*'): one sample of `ops`
+  // operations of variant `only` (raw|facade|lmdb) in `group`
+  // (handshake-one-way|handshake-mutual|resumed|bulk; bulk ops are MB).
+  std::string only, group;
+  int ops = 200;
 };
 
 Flags ParseFlags(int argc, char** argv) {
@@ -69,8 +75,16 @@ Flags ParseFlags(int argc, char** argv) {
       (void)absl::SimpleAtod(a, &f.scale);
     } else if (absl::ConsumePrefix(&a, "--json=")) {
       f.json = std::string(a);
+    } else if (absl::ConsumePrefix(&a, "--only=")) {
+      f.only = std::string(a);
+    } else if (absl::ConsumePrefix(&a, "--group=")) {
+      f.group = std::string(a);
+    } else if (absl::ConsumePrefix(&a, "--ops=")) {
+      (void)absl::SimpleAtoi(a, &f.ops);
     } else {
-      fprintf(stderr, "usage: %s [--runs=N] [--scale=X] [--json=PATH]\n",
+      fprintf(stderr,
+              "usage: %s [--runs=N] [--scale=X] [--json=PATH] "
+              "[--only=raw|facade|lmdb --group=G --ops=N]\n",
               argv[0]);
       exit(2);
     }
@@ -147,6 +161,13 @@ struct Sample {
   int reused = 0;
 };
 
+// ServeOnce is where callgrind's --toggle-collect='*ServeOnce*' counts the
+// server's instructions (kept out of line so the symbol exists).
+__attribute__((noinline)) bool ServeOnce(const ServeFn& serve, int fd,
+                                         size_t bulk_bytes) {
+  return serve(fd, bulk_bytes);
+}
+
 // RunSample serves `n` connections (bulk: 1 connection of `bulk_bytes`).
 Sample RunSample(const ServeFn& serve, SSL_CTX* client_ctx, bool resume,
                  int n, size_t bulk_bytes) {
@@ -166,7 +187,7 @@ Sample RunSample(const ServeFn& serve, SSL_CTX* client_ctx, bool resume,
       const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
       const int one = 1;  // As HttpsServer does.
       if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      if (fd < 0 || !serve(fd, bulk_bytes)) ++server_failures;
+      if (fd < 0 || !ServeOnce(serve, fd, bulk_bytes)) ++server_failures;
     }
     server_cpu = ThreadCpuNs() - c0;
   });
@@ -330,6 +351,28 @@ int Main(int argc, char** argv) {
                          FacadeServe([mem] { return mem; })};
     const Variant lmdb{"facade (LMDB CredentialSlot)",
                        FacadeServe([slot_ptr] { return slot_ptr->Current(); })};
+    if (!flags.only.empty()) {
+      // Instruction-count mode: one sample of one variant, then exit.
+      const Variant& v = flags.only == "raw"      ? raw
+                         : flags.only == "facade" ? facade
+                                                  : lmdb;
+      bssl::UniquePtr<SSL_CTX> resuming = ResumingClientCtx(pki);
+      Sample x;
+      if (flags.group == absl::StrCat("handshake-", mode)) {
+        x = RunSample(v.serve, client.get(), false, flags.ops, 0);
+      } else if (!mutual && flags.group == "resumed") {
+        x = RunSample(v.serve, resuming.get(), true, flags.ops, 0);
+      } else if (!mutual && flags.group == "bulk") {
+        x = RunSample(v.serve, client.get(), false, 1, flags.ops * 1000000ul);
+      } else {
+        continue;
+      }
+      printf("ops=%d failures=%d reused=%d\n", flags.ops, x.failures,
+             x.reused);
+      cert_store->reset();
+      std::filesystem::remove_all(dir_template);
+      return x.failures == 0 ? 0 : 1;
+    }
     const int n = static_cast<int>((mutual ? 600 : 1500) * flags.scale);
     fprintf(stderr, "full handshakes, %s (%d per sample)\n", mode, n);
     auto s = Group({raw, facade, lmdb}, client.get(), false, n, 0, flags.runs);
