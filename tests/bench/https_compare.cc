@@ -471,25 +471,38 @@ int Main(int argc, char** argv) {
               loads[2], m.vs_nginx);
     }
   }
-  for (int i = 0; i < 3; ++i) Stop(servers[1][i]);
-  Stop(servers[0][1]);
+  for (bool mutual : {false, true}) {
+    for (Server& s : servers[mutual]) Stop(s);
+  }
 
-  // Row 9: RSS per idle connection, facade vs nginx (one-way).
-  if (flags.idle_connections > 0 && servers[0][2].pid > 0) {
+  // Row 9: RSS per idle connection, facade vs nginx (one-way), each run on
+  // freshly started servers (freed memory is not returned to the system, so
+  // a second run on the same process would measure ~0).
+  if (flags.idle_connections > 0 && have_nginx) {
     bssl::UniquePtr<SSL_CTX> ctx = RawClientCtx(pki, false);
     Comparison c;
     c.id = "9";
     c.figure = absl::StrCat("memory per idle TLS connection (",
                             flags.idle_connections, " idle), server RSS delta");
     c.unit = "KiB/conn";
-    c.subject = servers[0][0].name;
-    c.baseline = servers[0][2].name;
     fprintf(stderr, "idle connections (%d)\n", flags.idle_connections);
     for (int r = 0; r < flags.runs; ++r) {
-      c.subject_rate.push_back(IdleRssPerConnection(
-          servers[0][0], ctx.get(), flags.idle_connections));
-      c.baseline_rate.push_back(IdleRssPerConnection(
-          servers[0][2], ctx.get(), flags.idle_connections));
+      Server facade = StartFacade(pki, false, 20000);
+      Server nginx = StartNginx(flags, dir, false);
+      if (!WaitListening(facade.port) || !WaitListening(nginx.port)) {
+        fprintf(stderr, "idle: a server did not start\n");
+        Stop(facade);
+        Stop(nginx);
+        break;
+      }
+      c.subject = facade.name;
+      c.baseline = nginx.name;
+      c.subject_rate.push_back(
+          IdleRssPerConnection(facade, ctx.get(), flags.idle_connections));
+      c.baseline_rate.push_back(
+          IdleRssPerConnection(nginx, ctx.get(), flags.idle_connections));
+      Stop(facade);
+      Stop(nginx);
       fprintf(stderr, "  run %d: facade %.2f KiB/conn, nginx %.2f KiB/conn\n",
               r, c.subject_rate.back(), c.baseline_rate.back());
     }
@@ -501,8 +514,6 @@ int Main(int argc, char** argv) {
     c.met = c.ratio > 0 && c.ratio <= 1.0;
     rows.push_back(std::move(c));
   }
-  Stop(servers[0][0]);
-  Stop(servers[0][2]);
   std::filesystem::remove_all(dir);
 
   std::string json = "[";

@@ -369,6 +369,7 @@ int Main(int argc, char** argv) {
       }
       printf("ops=%d failures=%d reused=%d\n", flags.ops, x.failures,
              x.reused);
+      slot->reset();  // Its watch thread reads the store.
       cert_store->reset();
       std::filesystem::remove_all(dir_template);
       return x.failures == 0 ? 0 : 1;
