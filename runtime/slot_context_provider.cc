@@ -13,8 +13,9 @@ ContextFactory ServerContextFactory(ServerContextRecipe recipe) {
     absl::StatusOr<std::shared_ptr<shim::SSLContext>> ctx =
         shim::SSLContext::Create(shim::PROTOCOL_TLS_SERVER);
     if (!ctx.ok()) return ctx.status();
-    absl::Status s = (*ctx)->load_cert_chain(shim::StringIO(std::string(bytes.cert.view())),
-                                             shim::StringIO(std::string(bytes.key.view())));
+    absl::Status s =
+        (*ctx)->load_cert_chain(shim::StringIO(std::string(bytes.cert.view())),
+                                shim::StringIO(std::string(bytes.key.view())));
     if (!s.ok()) return s;
     if (recipe.verify == shim::CERT_NONE) return ctx;
     shim::Source ca = bytes.ca.size() > 0
@@ -35,12 +36,11 @@ ContextFactory ServerContextFactory(ServerContextRecipe recipe) {
 absl::StatusOr<std::shared_ptr<SlotContextProvider>> SlotContextProvider::Create(
     certstore::CertStore* store, certstore::KeyPath path, ServerContextRecipe recipe,
     SlotOptions options) {
-  absl::StatusOr<std::unique_ptr<CredentialSlot>> slot = CredentialSlot::Create(
-      store, std::move(path), ServerContextFactory(std::move(recipe)),
-      std::move(options));
+  absl::StatusOr<std::unique_ptr<CredentialSlot>> slot =
+      CredentialSlot::Create(store, std::move(path),
+                             ServerContextFactory(std::move(recipe)), std::move(options));
   if (!slot.ok()) return slot.status();
-  return std::shared_ptr<SlotContextProvider>(
-      new SlotContextProvider(*std::move(slot)));
+  return std::shared_ptr<SlotContextProvider>(new SlotContextProvider(*std::move(slot)));
 }
 
 absl::StatusOr<std::shared_ptr<shim::SSLContext>> SlotContextProvider::Current() {

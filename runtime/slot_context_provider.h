@@ -54,8 +54,8 @@ class SlotContextProvider : public ContextProvider {
   // and `options`. Errors: CredentialSlot::Create's (the record must load
   // now).
   static absl::StatusOr<std::shared_ptr<SlotContextProvider>> Create(
-      certstore::CertStore* store, certstore::KeyPath path,
-      ServerContextRecipe recipe, SlotOptions options = {});
+      certstore::CertStore* store, certstore::KeyPath path, ServerContextRecipe recipe,
+      SlotOptions options = {});
 
   // Current returns the slot's newest good context; never fails.
   absl::StatusOr<std::shared_ptr<shim::SSLContext>> Current() override;

@@ -2,6 +2,8 @@
 // contexts from a record (CA from the record's field or a separate Source),
 // rotation reaching Current() after a refresh, and recipe errors.
 
+#include "runtime/slot_context_provider.h"
+
 #include <memory>
 #include <string>
 
@@ -10,7 +12,6 @@
 #include "certstore/store_url.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/slot_context_provider.h"
 #include "shim/ssl.h"
 #include "shim/tls_test_util.h"
 #include "testing/cert_builder.h"
@@ -42,15 +43,16 @@ std::unique_ptr<CertStore> NewStore() {
 }
 
 absl::Status PutServer(CertStore& cs, const testing::Issued& leaf) {
-  return cs.Put(Path(), {{"cert", leaf.CertPem() + Pki().intermediate.CertPem()},
-                         {"key_str", leaf.KeyPem()},
-                         {"ca", Pki().RootPem()}})
+  return cs
+      .Put(Path(), {{"cert", leaf.CertPem() + Pki().intermediate.CertPem()},
+                    {"key_str", leaf.KeyPem()},
+                    {"ca", Pki().RootPem()}})
       .status();
 }
 
 // The served leaf's DER as the client sees it.
-std::string ServedDer(ContextProvider& p, std::shared_ptr<shim::SSLContext> client =
-                                              ClientContext(Pki())) {
+std::string ServedDer(ContextProvider& p,
+                      std::shared_ptr<shim::SSLContext> client = ClientContext(Pki())) {
   absl::StatusOr<std::shared_ptr<shim::SSLContext>> server = p.Current();
   if (!server.ok()) return "";
   std::string der;
@@ -68,22 +70,21 @@ std::string ServedDer(ContextProvider& p, std::shared_ptr<shim::SSLContext> clie
 TEST(SlotContextProviderTest, OneWayServesTheRecordAndFollowsRotation) {
   std::unique_ptr<CertStore> cs = NewStore();
   ASSERT_OK(PutServer(*cs, Pki().server));
-  auto p = SlotContextProvider::Create(cs.get(), Path(), {},
-                                       {.watch = false,
-                                        .recheck_interval = absl::InfiniteDuration()});
+  auto p = SlotContextProvider::Create(
+      cs.get(), Path(), {},
+      {.watch = false, .recheck_interval = absl::InfiniteDuration()});
   ASSERT_OK(p);
   EXPECT_EQ(ServedDer(**p), Pki().server.CertDer());
   EXPECT_EQ((*p)->status().generation, 1u);
 
-  testing::Issued next = testing::Issue(
-      {.common_name = "localhost", .dns_names = {"localhost"}}, KeyType::kP256,
-      &Pki().intermediate);
+  testing::Issued next =
+      testing::Issue({.common_name = "localhost", .dns_names = {"localhost"}},
+                     KeyType::kP256, &Pki().intermediate);
   ASSERT_OK(PutServer(*cs, next));
   EXPECT_EQ(ServedDer(**p), Pki().server.CertDer());  // Not refreshed yet.
   ASSERT_OK((*p)->slot().Refresh());
   EXPECT_EQ(ServedDer(**p), next.CertDer());
   EXPECT_EQ((*p)->status().generation, 2u);
-
 }
 
 TEST(SlotContextProviderTest, MutualWithCaFieldOrSource) {

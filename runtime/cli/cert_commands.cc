@@ -40,10 +40,12 @@ const CommandSpec kVerifySpec = {
         "intermediates) against --ca-bundle as a TLS client would, and prints\n"
         "a JSON verdict: ok, verify_code, verify_message, error_depth, chain\n"
         "(subjects, leaf first). Exit 0 verified, 1 not verified.",
-    .flags = {{"ca_bundle", "trusted CAs: FILE or store:PATH[#field] (default "
-                            "field cert)"},
-              {"chain", "leaf first, then intermediates: FILE or "
-                        "store:PATH[#field] (default field cert)"},
+    .flags = {{"ca_bundle",
+               "trusted CAs: FILE or store:PATH[#field] (default "
+               "field cert)"},
+              {"chain",
+               "leaf first, then intermediates: FILE or "
+               "store:PATH[#field] (default field cert)"},
               {"hostname", "DNS name the leaf must match (X509 code 62 if not)"},
               {"ip", "IP address the leaf must match (X509 code 64 if not)"},
               {"at", "verify at this Unix time instead of now"},
@@ -51,8 +53,9 @@ const CommandSpec kVerifySpec = {
               {"max_depth", "maximum chain depth (-1: BoringSSL's default)"},
               {"crl", "CRL (PEM or DER) checked for every certificate",
                /*repeatable=*/true},
-              {"partial_chain", "accept a chain ending at any certificate "
-                                "of the bundle (X509_V_FLAG_PARTIAL_CHAIN)"},
+              {"partial_chain",
+               "accept a chain ending at any certificate "
+               "of the bundle (X509_V_FLAG_PARTIAL_CHAIN)"},
               kStoreDoc,
               kAppDoc},
 };
@@ -80,8 +83,9 @@ const CommandSpec kMatchSpec = {
         "match; 1 with CPython's CertificateError message on stderr; 3 for\n"
         "CPython's ValueErrors (e.g. an empty certificate dictionary).",
     .flags = {{"cert_json", "getpeercert() JSON: FILE or store:PATH#field"},
-              {"cert_pem", "PEM certificate: FILE or store:PATH[#field] "
-                           "(default field cert)"},
+              {"cert_pem",
+               "PEM certificate: FILE or store:PATH[#field] "
+               "(default field cert)"},
               {"hostname", "host name or IP address to match"},
               kStoreDoc,
               kAppDoc},
@@ -136,18 +140,6 @@ absl::StatusOr<std::vector<bssl::UniquePtr<X509_CRL>>> ParseCrls(absl::string_vi
     return absl::InvalidArgumentError(absl::StrCat("no CRL found in ", what));
   }
   return crls;
-}
-
-std::string Subject(X509* cert) {
-  bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
-  if (bio == nullptr || X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0,
-                                           XN_FLAG_RFC2253) < 0) {
-    return "";
-  }
-  const uint8_t* data = nullptr;
-  size_t len = 0;
-  BIO_mem_contents(bio.get(), &data, &len);
-  return std::string(reinterpret_cast<const char*>(data), len);
 }
 
 // JsonToPyValue converts a getpeercert()-shaped JSON document back to the
@@ -263,20 +255,20 @@ int RunVerify(const std::vector<std::string>& args) {
   nlohmann::json subjects = nlohmann::json::array();
   if (STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(ctx.get()); ok && built) {
     for (size_t i = 0; i < sk_X509_num(built); ++i) {
-      subjects.push_back(Subject(sk_X509_value(built, i)));
+      subjects.push_back(SubjectRfc2253(sk_X509_value(built, i)));
     }
     verdict["chain"] = subjects;
   }
   PrintJson(std::cout, verdict);
   if (ok) return kExitOk;
   std::cerr << "sslshim verify: certificate verify failed: "
-            << X509_verify_cert_error_string(code) << " [verify code " << code
-            << "]\n";
+            << X509_verify_cert_error_string(code) << " [verify code " << code << "]\n";
   return kExitFailed;
 }
 
 int RunPeercert(const std::vector<std::string>& args) {
-  absl::StatusOr<ParsedArgs> parsed = ParseArgs(kPeercertSpec, args, std::cout, std::cerr);
+  absl::StatusOr<ParsedArgs> parsed =
+      ParseArgs(kPeercertSpec, args, std::cout, std::cerr);
   if (!parsed.ok()) return ExitForParse(parsed.status());
   absl::StatusOr<std::unique_ptr<CliRuntime>> rt = CliRuntime::FromFlags();
   if (!rt.ok()) return Fail("peercert", rt.status());

@@ -23,16 +23,17 @@ class CertCommandsTest : public ::testing::Test {
 };
 
 TEST_F(CertCommandsTest, VerifyVerdicts) {
-  interop::SubprocessResult r = RunSslshim(
-      {"verify", "--ca-bundle", files_.ca, "--chain", files_.server_chain, "--hostname",
-       "localhost"});
+  interop::SubprocessResult r =
+      RunSslshim({"verify", "--ca-bundle", files_.ca, "--chain", files_.server_chain,
+                  "--hostname", "localhost"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   nlohmann::json j = OutputJson(r);
   EXPECT_EQ(j["ok"], true);
   EXPECT_EQ(j["verify_code"], 0);
   EXPECT_EQ(j["chain"].size(), 3u) << j;
 
-  r = RunSslshim({"verify", "--ca-bundle", files_.other_ca, "--chain", files_.server_chain});
+  r = RunSslshim(
+      {"verify", "--ca-bundle", files_.other_ca, "--chain", files_.server_chain});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_EQ(OutputJson(r)["verify_code"], 20);
   EXPECT_THAT(r.err, HasSubstr("verify code 20"));
@@ -57,18 +58,21 @@ TEST_F(CertCommandsTest, VerifyVerdicts) {
   EXPECT_EQ(OutputJson(r)["verify_code"], 10) << Describe(r);
 
   WriteFile(files_.dir + "/empty.pem", "not a certificate\n");
-  r = RunSslshim({"verify", "--ca-bundle", files_.ca, "--chain", files_.dir + "/empty.pem"});
+  r = RunSslshim(
+      {"verify", "--ca-bundle", files_.ca, "--chain", files_.dir + "/empty.pem"});
   EXPECT_EQ(r.exit_code, 3) << Describe(r);
 }
 
 TEST_F(CertCommandsTest, PeercertMatchesCpython) {
-  WriteFile(files_.dir + "/with_text.pem", "Subject: junk before\n" +
-                                               std::string("comment\n"));
-  interop::SubprocessResult repr = RunSslshim({"peercert", "--repr", files_.server_chain});
+  WriteFile(files_.dir + "/with_text.pem",
+            "Subject: junk before\n" + std::string("comment\n"));
+  interop::SubprocessResult repr =
+      RunSslshim({"peercert", "--repr", files_.server_chain});
   ASSERT_EQ(repr.exit_code, 0) << Describe(repr);
   const std::string script = absl::StrCat(
       "import ssl, sys\n"
-      "print(repr(ssl._ssl._test_decode_cert('", files_.server_chain, "')))\n");
+      "print(repr(ssl._ssl._test_decode_cert('",
+      files_.server_chain, "')))\n");
   absl::StatusOr<interop::SubprocessResult> py =
       interop::Subprocess::Run({"/usr/bin/python3", "-c", script}, "", absl::Seconds(15));
   ASSERT_TRUE(py.ok());
@@ -79,7 +83,8 @@ TEST_F(CertCommandsTest, PeercertMatchesCpython) {
   nlohmann::json j = OutputJson(json);
   EXPECT_EQ(j["subject"][0][0][1], "localhost");
 
-  interop::SubprocessResult none = RunSslshim({"peercert", files_.dir + "/with_text.pem"});
+  interop::SubprocessResult none =
+      RunSslshim({"peercert", files_.dir + "/with_text.pem"});
   EXPECT_EQ(none.exit_code, 3) << Describe(none);
   EXPECT_THAT(none.err, HasSubstr("no certificate"));
 }
@@ -90,27 +95,27 @@ TEST_F(CertCommandsTest, MatchHostnameExitCodesAndMessages) {
   const std::string json_path = files_.dir + "/cert.json";
   WriteFile(json_path, pc.out);
 
-  interop::SubprocessResult r =
-      RunSslshim({"match-hostname", "--cert-json", json_path, "--hostname", "server.test"});
+  interop::SubprocessResult r = RunSslshim(
+      {"match-hostname", "--cert-json", json_path, "--hostname", "server.test"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   r = RunSslshim({"match-hostname", "--cert-json", json_path, "--hostname", "evil.test"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("CertificateError: hostname 'evil.test' doesn't match "
                                "either of 'localhost', 'server.test', '127.0.0.1', "
                                "'0:0:0:0:0:0:0:1'"));
-  r = RunSslshim({"match-hostname", "--cert-pem", files_.server_chain, "--hostname",
-                  "127.0.0.1"});
+  r = RunSslshim(
+      {"match-hostname", "--cert-pem", files_.server_chain, "--hostname", "127.0.0.1"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
 
   // CPython's ValueError for an empty dictionary: exit 3.
   WriteFile(files_.dir + "/empty.json", "{}");
-  r = RunSslshim({"match-hostname", "--cert-json", files_.dir + "/empty.json",
-                  "--hostname", "a"});
+  r = RunSslshim(
+      {"match-hostname", "--cert-json", files_.dir + "/empty.json", "--hostname", "a"});
   EXPECT_EQ(r.exit_code, 3) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("ValueError: empty or no certificate"));
   WriteFile(files_.dir + "/bad.json", "{not json");
-  r = RunSslshim({"match-hostname", "--cert-json", files_.dir + "/bad.json",
-                  "--hostname", "a"});
+  r = RunSslshim(
+      {"match-hostname", "--cert-json", files_.dir + "/bad.json", "--hostname", "a"});
   EXPECT_EQ(r.exit_code, 3) << Describe(r);
 }
 
@@ -127,9 +132,9 @@ TEST_F(CertCommandsTest, StoreReferencesWorkLikeFiles) {
                   "--hostname", "localhost"},
                  env);
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
-  r = RunSslshim({"match-hostname", "--cert-pem", "store:Web/api", "--hostname",
-                  "server.test"},
-                 env);
+  r = RunSslshim(
+      {"match-hostname", "--cert-pem", "store:Web/api", "--hostname", "server.test"},
+      env);
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   r = RunSslshim({"peercert", "store:Web/api#nosuchfield"}, env);
   EXPECT_EQ(r.exit_code, 2) << Describe(r);

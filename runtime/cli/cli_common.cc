@@ -1,6 +1,7 @@
 #include "runtime/cli/cli_common.h"
 
 #include <iomanip>
+#include <iostream>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -31,8 +32,7 @@ namespace sslshim::runtime::cli {
 namespace {
 
 // The app.yaml the CLI runs as when --app is not given.
-constexpr char kDefaultAppYaml[] =
-    "libraries:\n- name: ssl\n  version: latest\n";
+constexpr char kDefaultAppYaml[] = "libraries:\n- name: ssl\n  version: latest\n";
 
 std::string Dashed(absl::string_view name) {
   return absl::StrReplaceAll(name, {{"_", "-"}});
@@ -72,10 +72,9 @@ std::string HelpText(const CommandSpec& spec) {
       }
     }
     if (doc.repeatable) absl::StrAppend(&text, " (repeatable)");
-    absl::StrAppend(&text, "\n      ",
-                    doc.help.empty() && flag != nullptr ? flag->Help()
-                                                        : std::string(doc.help),
-                    "\n");
+    absl::StrAppend(
+        &text, "\n      ",
+        doc.help.empty() && flag != nullptr ? flag->Help() : std::string(doc.help), "\n");
   }
   absl::StrAppend(&text, "\n", kExitCodesHelp);
   return text;
@@ -172,10 +171,10 @@ int ExitCodeFor(const absl::Status& status) {
 }
 
 nlohmann::json ErrorJson(const absl::Status& status) {
-  nlohmann::json j = {{"ok", false},
-                      {"error_kind", std::string(shim::ErrorKindName(
-                                         shim::GetErrorKind(status)))},
-                      {"code", absl::StatusCodeToString(status.code())}};
+  nlohmann::json j = {
+      {"ok", false},
+      {"error_kind", std::string(shim::ErrorKindName(shim::GetErrorKind(status)))},
+      {"code", absl::StatusCodeToString(status.code())}};
   if (absl::optional<long> code = shim::GetVerifyCode(status)) {
     j["verify_code"] = *code;
   }
@@ -199,6 +198,25 @@ std::string ErrorLine(absl::string_view command, const absl::Status& status) {
 std::string KeyArgFor(absl::string_view certfile, absl::string_view keyfile) {
   if (!keyfile.empty() || !IsStoreRef(certfile)) return std::string(keyfile);
   return std::string(certfile.substr(0, certfile.find('#')));
+}
+
+int ReportFailure(absl::string_view command, const absl::Status& status) {
+  PrintJson(std::cout, ErrorJson(status));
+  std::cerr << ErrorLine(command, status) << "\n";
+  return ExitCodeFor(status);
+}
+
+std::string SubjectRfc2253(X509* cert) {
+  bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (cert == nullptr || bio == nullptr ||
+      X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) <
+          0) {
+    return "";
+  }
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  BIO_mem_contents(bio.get(), &data, &len);
+  return std::string(reinterpret_cast<const char*>(data), len);
 }
 
 nlohmann::json PyValueJson(const shim::PyValue& value) {

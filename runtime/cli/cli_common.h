@@ -13,7 +13,8 @@
 //     absl::StatusOr<ParsedArgs> parsed = ParseArgs(kSpec, args, std::cout, std::cerr);
 //     if (!parsed.ok()) return ExitForParse(parsed.status());   // 0 for --help, 2
 //     absl::StatusOr<std::unique_ptr<CliRuntime>> rt = CliRuntime::FromFlags();
-//     absl::StatusOr<shim::Source> ca = (*rt)->SourceFor(absl::GetFlag(FLAGS_cafile), "cert");
+//     absl::StatusOr<shim::Source> ca = (*rt)->SourceFor(absl::GetFlag(FLAGS_cafile),
+//     "cert");
 //     ...
 //   }
 //
@@ -36,6 +37,7 @@
 #include "absl/strings/string_view.h"
 #include "certstore/cert_store.h"
 #include "nlohmann/json.hpp"
+#include "openssl/x509.h"
 #include "runtime/defaults.h"
 #include "shim/reader.h"
 
@@ -54,12 +56,12 @@ namespace sslshim::runtime::cli {
 // Exit codes, the same for every subcommand except `store` (which keeps
 // certstore's own codes, see certstore/cli/store_command.h).
 enum ExitCode : int {
-  kExitOk = 0,         // Success.
-  kExitFailed = 1,     // A verdict against: verification failed, hostname
-                       // mismatch, handshake refused, connection failed.
-  kExitUsage = 2,      // Usage error or unreadable input.
-  kExitBadValue = 3,   // Invalid value (Python's ValueError), e.g. an
-                       // empty or malformed certificate.
+  kExitOk = 0,        // Success.
+  kExitFailed = 1,    // A verdict against: verification failed, hostname
+                      // mismatch, handshake refused, connection failed.
+  kExitUsage = 2,     // Usage error or unreadable input.
+  kExitBadValue = 3,  // Invalid value (Python's ValueError), e.g. an
+                      // empty or malformed certificate.
 };
 
 // kExitCodesHelp documents the exit codes (printed by every --help).
@@ -126,6 +128,15 @@ std::string ErrorLine(absl::string_view command, const absl::Status& status);
 // given; else, for a store: certificate, the same record (default field
 // key_str); else "" (the certificate file holds the key too).
 std::string KeyArgFor(absl::string_view certfile, absl::string_view keyfile);
+
+// ReportFailure prints ErrorJson(status) as the command's one JSON object on
+// stdout and ErrorLine(command, status) on stderr, and returns
+// ExitCodeFor(status).
+int ReportFailure(absl::string_view command, const absl::Status& status);
+
+// SubjectRfc2253 returns `cert`'s subject in RFC 2253 form ("CN=a,O=b"), or
+// "" when it cannot be printed. `cert` is borrowed.
+std::string SubjectRfc2253(X509* cert);
 
 // PyValueJson converts a getpeercert()-shaped value to JSON.
 nlohmann::json PyValueJson(const shim::PyValue& value);

@@ -27,8 +27,8 @@ std::string SslshimPath() {
 std::string TempDir() {
   static std::atomic<int> counter{0};
   const char* tmp = getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/cli", getpid(), "_",
-                                 counter++);
+  std::string dir =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/cli", getpid(), "_", counter++);
   std::string cmd = "mkdir -p '" + dir + "'";
   (void)system(cmd.c_str());
   return dir;
@@ -64,6 +64,13 @@ namespace {
 std::vector<std::string> Command(const std::vector<std::string>& args,
                                  const ChildEnv& env) {
   std::vector<std::string> argv = {"/usr/bin/env", "-i", "PATH=/usr/bin:/bin"};
+  // Sanitizer settings of the test run reach the binary under test.
+  for (const char* var :
+       {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
+    if (const char* value = getenv(var); value != nullptr) {
+      argv.push_back(absl::StrCat(var, "=", value));
+    }
+  }
   for (const auto& [name, value] : env) argv.push_back(name + "=" + value);
   argv.push_back(SslshimPath());
   argv.insert(argv.end(), args.begin(), args.end());

@@ -44,15 +44,15 @@ struct CliFiles {
   std::string server_key;
   std::string client_chain;  // Client leaf + intermediate.
   std::string client_key;
-  std::string other_ca;      // A CA nothing chains to.
+  std::string other_ca;  // A CA nothing chains to.
 };
 
 // WriteTestPki writes the files into a fresh TempDir().
 CliFiles WriteTestPki();
 
 // Env is extra environment for the child: it runs under /usr/bin/env -i with
-// PATH and these variables only, so the host's SSL_CERT_FILE etc. never leak
-// in.
+// PATH, the test's sanitizer options and these variables only, so the
+// host's SSL_CERT_FILE etc. never leak in.
 using ChildEnv = std::map<std::string, std::string>;
 
 // RunSslshim runs `sslshim args...` with `env` and waits (hard timeout).

@@ -34,11 +34,13 @@ const CommandSpec kSpec = {
     .flags = {{"host", "server address"},
               {"port", "server port"},
               {"server_hostname", "SNI name and the name checked (default: --host)"},
-              {"cafile", "CAs to verify the server with: FILE or store:PATH[#field] "
-                         "(explicit: verification on)"},
+              {"cafile",
+               "CAs to verify the server with: FILE or store:PATH[#field] "
+               "(explicit: verification on)"},
               {"certfile", "client certificate chain: FILE or store:PATH[#field]"},
-              {"keyfile", "client key: FILE or store:PATH[#field] (default field "
-                          "key_str)"},
+              {"keyfile",
+               "client key: FILE or store:PATH[#field] (default field "
+               "key_str)"},
               {"no_check_hostname", "verify the chain but not the hostname"},
               {"cert_none", "do not verify the server at all"},
               {"send", "bytes to send after the handshake"},
@@ -79,11 +81,7 @@ absl::StatusOr<std::shared_ptr<shim::SSLContext>> ClientContext(CliRuntime& rt) 
 int RunConnect(const std::vector<std::string>& args) {
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(kSpec, args, std::cout, std::cerr);
   if (!parsed.ok()) return ExitForParse(parsed.status());
-  auto fail = [](const absl::Status& s) {
-    PrintJson(std::cout, ErrorJson(s));
-    std::cerr << ErrorLine("connect", s) << "\n";
-    return ExitCodeFor(s);
-  };
+  auto fail = [](const absl::Status& s) { return ReportFailure("connect", s); };
   const int port = absl::GetFlag(FLAGS_port);
   if (port <= 0 || port > 65535) {
     std::cerr << "sslshim connect: --port must be 1..65535\n";
@@ -105,9 +103,8 @@ int RunConnect(const std::vector<std::string>& args) {
   if (!sock.ok()) return fail(sock.status());
   (void)(*sock)->settimeout(timeout);
   if (absl::Status hs = (*sock)->do_handshake(); !hs.ok()) return fail(hs);
-  nlohmann::json result = {{"ok", true},
-                           {"handshake", "ok"},
-                           {"version", (*sock)->version().value_or("")}};
+  nlohmann::json result = {
+      {"ok", true}, {"handshake", "ok"}, {"version", (*sock)->version().value_or("")}};
   if (auto cipher = (*sock)->cipher()) result["cipher"] = cipher->name;
   if (absl::StatusOr<shim::PyValue> cert = (*sock)->getpeercert(); cert.ok()) {
     result["peercert"] = PyValueJson(*cert);

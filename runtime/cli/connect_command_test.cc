@@ -42,8 +42,8 @@ class ConnectTest : public ::testing::Test {
 };
 
 TEST_F(ConnectTest, VerifiedHandshakePrintsOneJsonObject) {
-  interop::SubprocessResult r = Connect(
-      {"--cafile", files_.ca, "--server-hostname", "localhost", "--send", "abc"});
+  interop::SubprocessResult r =
+      Connect({"--cafile", files_.ca, "--server-hostname", "localhost", "--send", "abc"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   std::vector<nlohmann::json> lines = JsonLines(r.out);
   ASSERT_EQ(lines.size(), 1u) << r.out;
@@ -137,18 +137,18 @@ TEST(ConnectOpenSslTest, AgainstOpenSslServerWithClientCertificate) {
   ASSERT_TRUE(probe.ok());
   const int port = probe->port();
   *probe = std::move(*TcpListener::Listen("127.0.0.1", 0));
-  absl::StatusOr<std::unique_ptr<interop::Subprocess>> server = interop::Subprocess::Start(
-      {"/usr/bin/openssl", "s_server", "-accept", absl::StrCat("127.0.0.1:", port),
-       "-cert", f.server_chain, "-cert_chain", f.server_chain, "-key", f.server_key,
-       "-CAfile", f.ca, "-Verify", "2",
-       "-verify_return_error", "-rev"},
-      "", absl::Seconds(30), /*keep_stdin_open=*/true);
+  absl::StatusOr<std::unique_ptr<interop::Subprocess>> server =
+      interop::Subprocess::Start(
+          {"/usr/bin/openssl", "s_server", "-accept", absl::StrCat("127.0.0.1:", port),
+           "-cert", f.server_chain, "-cert_chain", f.server_chain, "-key", f.server_key,
+           "-CAfile", f.ca, "-Verify", "2", "-verify_return_error", "-rev"},
+          "", absl::Seconds(30), /*keep_stdin_open=*/true);
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_TRUE((*server)->WaitForOutput("ACCEPT").ok()) << (*server)->err();
-  interop::SubprocessResult r = RunSslshim(
-      {"connect", "--port", absl::StrCat(port), "--cafile", f.ca, "--server-hostname",
-       "localhost", "--certfile", f.client_chain, "--keyfile", f.client_key, "--send",
-       "olleh\n"});
+  interop::SubprocessResult r =
+      RunSslshim({"connect", "--port", absl::StrCat(port), "--cafile", f.ca,
+                  "--server-hostname", "localhost", "--certfile", f.client_chain,
+                  "--keyfile", f.client_key, "--send", "olleh\n"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r) << (*server)->out();
   // s_server -rev answers each line reversed.
   EXPECT_EQ(OutputJson(r)["received"], "hello\n") << r.out;

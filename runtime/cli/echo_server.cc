@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "openssl/ssl.h"
+#include "runtime/cli/cli_common.h"
 #include "shim/errors.h"
 #include "shim/ssl_socket.h"
 
@@ -31,20 +32,6 @@ std::string PeerName(int fd) {
   return absl::StrCat("[", host, "]:", ntohs(in6->sin6_port));
 }
 
-std::string SubjectRfc2253(SSL* ssl) {
-  bssl::UniquePtr<X509> cert(SSL_get_peer_certificate(ssl));
-  if (cert == nullptr) return "";
-  bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
-  if (bio == nullptr || X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert.get()),
-                                           0, XN_FLAG_RFC2253) < 0) {
-    return "";
-  }
-  const uint8_t* data = nullptr;
-  size_t len = 0;
-  BIO_mem_contents(bio.get(), &data, &len);
-  return std::string(reinterpret_cast<const char*>(data), len);
-}
-
 void SetError(const absl::Status& status, ConnectionEvent& e) {
   e.error_kind = shim::GetErrorKind(status);
   e.verify_code = shim::GetVerifyCode(status);
@@ -60,8 +47,9 @@ absl::StatusOr<std::unique_ptr<EchoServer>> EchoServer::Start(
   if (provider == nullptr) return absl::InvalidArgumentError("null provider");
   absl::StatusOr<TcpListener> listener = TcpListener::Listen(options.host, options.port);
   if (!listener.ok()) return listener.status();
-  std::unique_ptr<EchoServer> server(new EchoServer(
-      std::move(options), *std::move(listener), std::move(provider), std::move(on_event)));
+  std::unique_ptr<EchoServer> server(
+      new EchoServer(std::move(options), *std::move(listener), std::move(provider),
+                     std::move(on_event)));
   server->acceptor_ = std::thread([s = server.get()] { s->AcceptLoop(); });
   return server;
 }
@@ -115,7 +103,7 @@ void EchoServer::Serve(int fd, uint64_t id) {
   if (absl::Status hs = (*sock)->do_handshake(); !hs.ok()) {
     SetError(hs, e);
     return finish(absl::IsDeadlineExceeded(hs) ? CloseReason::kHandshakeTimeout
-                                                : CloseReason::kHandshakeFailed);
+                                               : CloseReason::kHandshakeFailed);
   }
   e.handshake_ok = true;
   e.version = (*sock)->version().value_or("");
@@ -124,7 +112,8 @@ void EchoServer::Serve(int fd, uint64_t id) {
   if (absl::StatusOr<shim::PyValue> cert = (*sock)->getpeercert(); cert.ok()) {
     e.peercert = *std::move(cert);
   }
-  e.subject = SubjectRfc2253((*sock)->native());
+  bssl::UniquePtr<X509> peer(SSL_get_peer_certificate((*sock)->native()));
+  e.subject = SubjectRfc2253(peer.get());
   CloseReason reason = CloseReason::kPeerClosed;
   // Reads wait in short slices so Shutdown() is seen promptly.
   (void)(*sock)->settimeout(std::min(options_.timeout, absl::Milliseconds(200)));

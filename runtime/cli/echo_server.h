@@ -78,7 +78,7 @@ class EchoServer {
   const std::function<void(const ConnectionEvent&)> on_event_;
   std::atomic<bool> stop_{false};
   std::thread acceptor_;
-  std::mutex mu_;                       // Guards connections_.
+  std::mutex mu_;  // Guards connections_.
   std::vector<std::thread> connections_;
 };
 

@@ -32,11 +32,13 @@ const CommandSpec kSpec = {
         "verify_code, verify_message and message. Without --cacert or -k the\n"
         "runtime's defaults apply (PYTHONHTTPSVERIFY toggle, default CA\n"
         "bundle from SSL_CERT_FILE / app.yaml).",
-    .flags = {{"cacert", "CA bundle: FILE or store:PATH[#field] (default field "
-                         "cert); verification on"},
+    .flags = {{"cacert",
+               "CA bundle: FILE or store:PATH[#field] (default field "
+               "cert); verification on"},
               {"cert", "client certificate chain: FILE or store:PATH[#field]"},
-              {"key", "client key: FILE or store:PATH[#field] (default: the "
-                      "--cert record's key_str)"},
+              {"key",
+               "client key: FILE or store:PATH[#field] (default: the "
+               "--cert record's key_str)"},
               {"k", "insecure: do not verify the server (verify=False)"},
               {"H", "extra request header 'Name: value'", /*repeatable=*/true},
               {"d", "request body (method POST unless -X)"},
@@ -57,16 +59,15 @@ absl::StatusOr<ClientRequest> BuildRequest(CliRuntime& rt, const ParsedArgs& arg
   if (req.method.empty()) req.method = req.body.empty() ? "GET" : "POST";
   req.timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout));
   auto it = args.repeated.find("H");
-  for (const std::string& h : it == args.repeated.end() ? std::vector<std::string>{}
-                                                         : it->second) {
+  for (const std::string& h :
+       it == args.repeated.end() ? std::vector<std::string>{} : it->second) {
     size_t colon = h.find(':');
     if (colon == std::string::npos || colon == 0) {
       return absl::FailedPreconditionError(
           absl::StrCat("-H '", h, "': expected 'Name: value'"));
     }
-    req.headers.Add(h.substr(0, colon),
-                    std::string(absl::StripLeadingAsciiWhitespace(
-                        absl::string_view(h).substr(colon + 1))));
+    req.headers.Add(h.substr(0, colon), std::string(absl::StripLeadingAsciiWhitespace(
+                                            absl::string_view(h).substr(colon + 1))));
   }
   if (absl::GetFlag(FLAGS_k)) {
     req.verify = false;
@@ -91,11 +92,7 @@ absl::StatusOr<ClientRequest> BuildRequest(CliRuntime& rt, const ParsedArgs& arg
 int RunFetch(const std::vector<std::string>& args) {
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(kSpec, args, std::cout, std::cerr);
   if (!parsed.ok()) return ExitForParse(parsed.status());
-  auto fail = [](const absl::Status& s) {
-    PrintJson(std::cout, ErrorJson(s));
-    std::cerr << ErrorLine("fetch", s) << "\n";
-    return ExitCodeFor(s);
-  };
+  auto fail = [](const absl::Status& s) { return ReportFailure("fetch", s); };
   absl::StatusOr<std::unique_ptr<CliRuntime>> rt = CliRuntime::FromFlags();
   if (!rt.ok()) return fail(rt.status());
   absl::StatusOr<ClientRequest> req = BuildRequest(**rt, *parsed);

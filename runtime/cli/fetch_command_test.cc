@@ -16,7 +16,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kKek[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+constexpr char kKek[] =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 class FetchTest : public ::testing::Test {
  protected:
@@ -81,8 +82,8 @@ TEST_F(FetchTest, ClientCertificateFromStore) {
   EXPECT_EQ(body["client"]["verified"], true);
   // A wrong KEK cannot open the sealed key: a clear error, not a crash.
   env["SSLSHIM_KEK"] = std::string(64, 'f');
-  r = RunSslshim({"fetch", "--cacert", files_.ca, "--cert", "store:Employee/asalieri", url_},
-                 env);
+  r = RunSslshim(
+      {"fetch", "--cacert", files_.ca, "--cert", "store:Employee/asalieri", url_}, env);
   EXPECT_NE(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(OutputJson(r)["ok"], false);
   EXPECT_THAT(r.err, HasSubstr("KEK"));
@@ -144,8 +145,12 @@ TEST(FetchPythonServerTest, MutualTlsAgainstPythonSslServer) {
       "    def log_message(self, *a): pass\n"
       "srv = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
       "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
-      "ctx.load_cert_chain('", f.server_chain, "', '", f.server_key, "')\n"
-      "ctx.load_verify_locations('", f.ca, "')\n"
+      "ctx.load_cert_chain('",
+      f.server_chain, "', '", f.server_key,
+      "')\n"
+      "ctx.load_verify_locations('",
+      f.ca,
+      "')\n"
       "ctx.verify_mode = ssl.CERT_REQUIRED\n"
       "srv.socket = ctx.wrap_socket(srv.socket, server_side=True)\n"
       "print('PORT', srv.server_address[1], flush=True)\n"
@@ -156,9 +161,9 @@ TEST(FetchPythonServerTest, MutualTlsAgainstPythonSslServer) {
   absl::StatusOr<std::string> out = (*py)->WaitForOutput("\n");
   ASSERT_TRUE(out.ok()) << out.status() << (*py)->err();
   const std::string port = out->substr(5, out->find('\n') - 5);
-  interop::SubprocessResult r = RunSslshim(
-      {"fetch", "--cacert", f.ca, "--cert", f.client_chain, "--key", f.client_key,
-       "--body", absl::StrCat("https://localhost:", port, "/")});
+  interop::SubprocessResult r =
+      RunSslshim({"fetch", "--cacert", f.ca, "--cert", f.client_chain, "--key",
+                  f.client_key, "--body", absl::StrCat("https://localhost:", port, "/")});
   ASSERT_EQ(r.exit_code, 0) << Describe(r) << (*py)->err();
   nlohmann::json j = OutputJson(r);
   EXPECT_EQ(j["status"], 200);

@@ -41,12 +41,15 @@ const CommandSpec kSpec = {
               {"echo", "raw TLS echo server"},
               {"host", "address to listen on"},
               {"port", "port to listen on; 0 picks a free one"},
-              {"certfile", "server certificate chain: FILE or store:PATH[#field] "
-                           "(default field cert)"},
-              {"keyfile", "server key: FILE or store:PATH[#field] (default "
-                          "field key_str); default: the certfile's record or file"},
-              {"cafile", "CAs for client certificates: FILE or "
-                         "store:PATH[#field] (default field cert)"},
+              {"certfile",
+               "server certificate chain: FILE or store:PATH[#field] "
+               "(default field cert)"},
+              {"keyfile",
+               "server key: FILE or store:PATH[#field] (default "
+               "field key_str); default: the certfile's record or file"},
+              {"cafile",
+               "CAs for client certificates: FILE or "
+               "store:PATH[#field] (default field cert)"},
               {"verify", "client certificates: none, optional or required"},
               {"threads", "HTTPS event loops (0: one per core)"},
               {"timeout", "handshake and idle timeout, seconds"},
@@ -79,13 +82,14 @@ absl::StatusOr<Provider> MakeProvider(CliRuntime& rt, shim::VerifyMode verify) {
   if (IsStoreRef(certfile) && (keyfile.empty() || IsStoreRef(keyfile))) {
     absl::StatusOr<StoreRef> cert = ParseStoreRef(certfile, "cert");
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<StoreRef> key =
-        keyfile.empty() ? StoreRef{cert->path, "key_str"} : ParseStoreRef(keyfile, "key_str");
+    absl::StatusOr<StoreRef> key = keyfile.empty() ? StoreRef{cert->path, "key_str"}
+                                                   : ParseStoreRef(keyfile, "key_str");
     if (!key.ok()) return key.status();
     if (key->path.ToString() == cert->path.ToString()) {
-      SlotOptions options{.cert_field = cert->field,
-                          .key_field = key->field,
-                          .recheck_interval = absl::Seconds(absl::GetFlag(FLAGS_recheck))};
+      SlotOptions options{
+          .cert_field = cert->field,
+          .key_field = key->field,
+          .recheck_interval = absl::Seconds(absl::GetFlag(FLAGS_recheck))};
       ServerContextRecipe recipe{.verify = verify};
       if (IsStoreRef(cafile)) {
         absl::StatusOr<StoreRef> ca = ParseStoreRef(cafile, "cert");
@@ -126,10 +130,14 @@ absl::StatusOr<Provider> MakeProvider(CliRuntime& rt, shim::VerifyMode verify) {
 }
 
 nlohmann::json StatsJson(const ServerStats& s) {
-  return {{"connections_open", s.connections_open}, {"accepted", s.accepted},
-          {"refused", s.refused},                   {"handshakes_ok", s.handshakes_ok},
-          {"handshakes_failed", s.handshakes_failed}, {"requests", s.requests},
-          {"bad_requests", s.bad_requests},         {"timeouts", s.timeouts}};
+  return {{"connections_open", s.connections_open},
+          {"accepted", s.accepted},
+          {"refused", s.refused},
+          {"handshakes_ok", s.handshakes_ok},
+          {"handshakes_failed", s.handshakes_failed},
+          {"requests", s.requests},
+          {"bad_requests", s.bad_requests},
+          {"timeouts", s.timeouts}};
 }
 
 nlohmann::json SlotsJson(const Provider& p) {
@@ -217,7 +225,8 @@ int RunServe(const std::vector<std::string>& args) {
         [server_ptr, p](const HttpRequest& req) -> absl::StatusOr<HttpResponse> {
           if (req.target != "/_status") return EchoRequest(req);
           nlohmann::json status = {{"slots", SlotsJson(p)}};
-          if (HttpsServer* s = server_ptr->load()) status["stats"] = StatsJson(s->Stats());
+          if (HttpsServer* s = server_ptr->load())
+            status["stats"] = StatsJson(s->Stats());
           return HttpResponse{.headers = {{"Content-Type", "application/json"}},
                               .body = status.dump() + "\n"};
         });
@@ -229,10 +238,11 @@ int RunServe(const std::vector<std::string>& args) {
     server_ptr->store(https.get());
     port = https->port();
   } else {
-    absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start(
-        {.host = absl::GetFlag(FLAGS_host), .port = absl::GetFlag(FLAGS_port),
-         .timeout = timeout},
-        provider->provider, on_event);
+    absl::StatusOr<std::unique_ptr<EchoServer>> server =
+        EchoServer::Start({.host = absl::GetFlag(FLAGS_host),
+                           .port = absl::GetFlag(FLAGS_port),
+                           .timeout = timeout},
+                          provider->provider, on_event);
     if (!server.ok()) {
       std::cerr << ErrorLine("serve", server.status()) << "\n";
       return kExitFailed;

@@ -21,7 +21,8 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr char kRecord[] = "Employee/asalieri/Address/1";
-constexpr char kKek[] = "4242424242424242424242424242424242424242424242424242424242424242";
+constexpr char kKek[] =
+    "4242424242424242424242424242424242424242424242424242424242424242";
 
 class ServeTest : public ::testing::Test {
  protected:
@@ -37,8 +38,8 @@ class ServeTest : public ::testing::Test {
 
   interop::SubprocessResult Curl(int port, const std::vector<std::string>& extra,
                                  const std::string& path = "/hello") {
-    std::vector<std::string> argv = {"/usr/bin/curl", "-sS", "--max-time", "10",
-                                     "--cacert", files_.ca};
+    std::vector<std::string> argv = {"/usr/bin/curl", "-sS",    "--max-time", "10",
+                                     "--cacert",      files_.ca};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(absl::StrCat("https://localhost:", port, path));
     return *interop::Subprocess::Run(argv, "", absl::Seconds(15));
@@ -52,6 +53,14 @@ class ServeTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << Describe(r);
     nlohmann::json j = OutputJson(r);
     return j.is_object() ? j.value("peercert_sha256", "") : "";
+  }
+
+  // Stops the server (SIGTERM must end it with exit 0) and returns its
+  // connection events.
+  std::vector<nlohmann::json> StopAndEvents(ServeChild& s) {
+    interop::SubprocessResult r = Terminate(s);
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    return JsonLines(r.out);
   }
 
   CliFiles files_;
@@ -70,19 +79,17 @@ TEST_F(ServeTest, HttpOneWayFromStoreWithCurl) {
   EXPECT_EQ(body["target"], "/hello");
   EXPECT_EQ(body["body"], "payload");
   EXPECT_EQ(body["client"]["verified"], false);
-  interop::SubprocessResult r = Terminate(*s);
-  EXPECT_EQ(r.exit_code, 0) << Describe(r);
-  std::vector<nlohmann::json> events = JsonLines(r.out);
-  ASSERT_EQ(events.size(), 1u) << r.out;
+  std::vector<nlohmann::json> events = StopAndEvents(*s);
+  ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["handshake"], "ok");
   EXPECT_EQ(events[0]["requests"], 1);
 }
 
 TEST_F(ServeTest, HttpMutualFromStoreWithCurl) {
-  absl::StatusOr<ServeChild> s = StartServe(
-      {"--http", "--certfile", absl::StrCat("store:", kRecord), "--cafile",
-       absl::StrCat("store:", kRecord, "#ca"), "--verify", "required"},
-      env_);
+  absl::StatusOr<ServeChild> s =
+      StartServe({"--http", "--certfile", absl::StrCat("store:", kRecord), "--cafile",
+                  absl::StrCat("store:", kRecord, "#ca"), "--verify", "required"},
+                 env_);
   ASSERT_TRUE(s.ok()) << s.status();
   interop::SubprocessResult c =
       Curl(s->port, {"--cert", files_.client_chain, "--key", files_.client_key});
@@ -95,10 +102,8 @@ TEST_F(ServeTest, HttpMutualFromStoreWithCurl) {
   // Without a client certificate the handshake is refused.
   interop::SubprocessResult refused = Curl(s->port, {});
   EXPECT_NE(refused.exit_code, 0) << Describe(refused);
-  interop::SubprocessResult r = Terminate(*s);
-  EXPECT_EQ(r.exit_code, 0) << Describe(r);
-  std::vector<nlohmann::json> events = JsonLines(r.out);
-  ASSERT_EQ(events.size(), 2u) << r.out;
+  std::vector<nlohmann::json> events = StopAndEvents(*s);
+  ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0]["handshake"], "ok");
   EXPECT_TRUE(events[0]["peercert"].is_object());
   EXPECT_EQ(events[1]["handshake"], "failed");
@@ -119,9 +124,10 @@ TEST_F(ServeTest, RotationInStoreReachesNextConnectionAndStatus) {
   const std::string dir = TempDir();
   WriteFile(dir + "/next.pem", next.CertPem() + pki.intermediate.CertPem());
   WriteFile(dir + "/next.key", next.KeyPem());
-  interop::SubprocessResult rot = RunSslshim(
-      {"store", "rotate", kRecord, "--cert", dir + "/next.pem", "--key", dir + "/next.key"},
-      env_);
+  interop::SubprocessResult rot =
+      RunSslshim({"store", "rotate", kRecord, "--cert", dir + "/next.pem", "--key",
+                  dir + "/next.key"},
+                 env_);
   ASSERT_EQ(rot.exit_code, 0) << Describe(rot);
 
   const std::string want = Sha256Fingerprint(next.CertDer());
@@ -149,19 +155,21 @@ TEST_F(ServeTest, RotationInStoreReachesNextConnectionAndStatus) {
 }
 
 TEST_F(ServeTest, PythonRequestsMutualTls) {
-  absl::StatusOr<ServeChild> s = StartServe(
-      {"--http", "--certfile", absl::StrCat("store:", kRecord), "--cafile", files_.ca,
-       "--verify", "required"},
-      env_);
+  absl::StatusOr<ServeChild> s =
+      StartServe({"--http", "--certfile", absl::StrCat("store:", kRecord), "--cafile",
+                  files_.ca, "--verify", "required"},
+                 env_);
   ASSERT_TRUE(s.ok()) << s.status();
   const std::string script = absl::StrCat(
       "import requests, sys\n"
-      "r = requests.get('https://localhost:", s->port, "/py', verify='", files_.ca,
-      "', cert=('", files_.client_chain, "', '", files_.client_key,
+      "r = requests.get('https://localhost:",
+      s->port, "/py', verify='", files_.ca, "', cert=('", files_.client_chain, "', '",
+      files_.client_key,
       "'), timeout=10)\n"
       "print(r.status_code, r.json()['client']['verified'])\n"
       "try:\n"
-      "    requests.get('https://localhost:", s->port, "/py', verify='", files_.ca,
+      "    requests.get('https://localhost:",
+      s->port, "/py', verify='", files_.ca,
       "', timeout=10)\n"
       "    print('no-cert accepted')\n"
       "except requests.exceptions.RequestException as e:\n"
@@ -188,8 +196,12 @@ TEST_F(ServeTest, EchoWithConnectPythonAndOpenSsl) {
 
   const std::string script = absl::StrCat(
       "import socket, ssl\n"
-      "ctx = ssl.create_default_context(cafile='", files_.ca, "')\n"
-      "with socket.create_connection(('127.0.0.1', ", s->port, "), timeout=10) as raw:\n"
+      "ctx = ssl.create_default_context(cafile='",
+      files_.ca,
+      "')\n"
+      "with socket.create_connection(('127.0.0.1', ",
+      s->port,
+      "), timeout=10) as raw:\n"
       "    with ctx.wrap_socket(raw, server_hostname='localhost') as tls:\n"
       "        tls.sendall(b'from python')\n"
       "        print(tls.recv(100).decode())\n");
@@ -207,29 +219,26 @@ TEST_F(ServeTest, EchoWithConnectPythonAndOpenSsl) {
   EXPECT_EQ(ossl->exit_code, 0) << Describe(*ossl);
   EXPECT_THAT(ossl->err, HasSubstr("Verification: OK")) << Describe(*ossl);
 
-  interop::SubprocessResult r = Terminate(*s);
-  EXPECT_EQ(r.exit_code, 0) << Describe(r);
-  std::vector<nlohmann::json> events = JsonLines(r.out);
-  ASSERT_EQ(events.size(), 3u) << r.out;
+  std::vector<nlohmann::json> events = StopAndEvents(*s);
+  ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0]["handshake"], "ok");
   EXPECT_EQ(events[0]["bytes_in"], 10);
   EXPECT_EQ(events[0]["bytes_out"], 10);
 }
 
 TEST_F(ServeTest, EchoReportsFailedHandshakeWithVerifyCode) {
-  absl::StatusOr<ServeChild> s =
-      StartServe({"--echo", "--certfile", files_.server_chain, "--keyfile",
-                  files_.server_key, "--cafile", files_.other_ca, "--verify", "required"});
+  absl::StatusOr<ServeChild> s = StartServe({"--echo", "--certfile", files_.server_chain,
+                                             "--keyfile", files_.server_key, "--cafile",
+                                             files_.other_ca, "--verify", "required"});
   ASSERT_TRUE(s.ok()) << s.status();
   // The client's certificate does not chain to the server's CA.
-  interop::SubprocessResult c = RunSslshim(
-      {"connect", "--port", absl::StrCat(s->port), "--cafile", files_.ca,
-       "--server-hostname", "localhost", "--certfile", files_.client_chain, "--keyfile",
-       files_.client_key, "--send", "x"});
+  interop::SubprocessResult c =
+      RunSslshim({"connect", "--port", absl::StrCat(s->port), "--cafile", files_.ca,
+                  "--server-hostname", "localhost", "--certfile", files_.client_chain,
+                  "--keyfile", files_.client_key, "--send", "x"});
   EXPECT_EQ(c.exit_code, 1) << Describe(c);
-  interop::SubprocessResult r = Terminate(*s);
-  std::vector<nlohmann::json> events = JsonLines(r.out);
-  ASSERT_EQ(events.size(), 1u) << r.out;
+  std::vector<nlohmann::json> events = StopAndEvents(*s);
+  ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["handshake"], "failed");
   EXPECT_EQ(events[0]["error_kind"], "SSLCertVerificationError") << events[0];
   EXPECT_EQ(events[0]["verify_code"], 20) << events[0];
