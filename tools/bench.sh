@@ -8,7 +8,7 @@
 #   tools/bench.sh                 # 3 runs
 #   tools/bench.sh --runs=5        # more runs
 #   tools/bench.sh --quick         # 1 run, short samples (smoke test only)
-#   tools/bench.sh --instructions  # add callgrind instructions/op for rows 1-4
+#   tools/bench.sh --instructions  # add callgrind instructions/op (rows 1-6)
 # Environment: BAZEL_OUTPUT_BASE (optional Bazel --output_base), BENCH_OUT.
 # Needs nginx (Debian package `nginx-light` or `nginx`) for the nginx rows.
 set -euo pipefail
@@ -63,7 +63,7 @@ done
 ir_args=()
 if [[ $instructions -eq 1 ]] && command -v valgrind >/dev/null; then
   python3 tools/bench_instructions.py --tls_bench="$bin/tls_bench" \
-    --out="$out/instructions.json" && ir_args+=(--instructions="$out/instructions.json")
+    --https_compare="$bin/https_compare" --out="$out/instructions.json" && ir_args+=(--instructions="$out/instructions.json")
 fi
 
 python3 tools/bench_table.py --runs="$runs" --out="$out/bench.json" \

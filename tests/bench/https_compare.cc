@@ -63,6 +63,12 @@ struct Flags {
   int idle_connections = 10000;
   std::string nginx = "/usr/sbin/nginx";
   std::string json;
+  // Instruction-count mode (tools/bench_instructions.py runs this under
+  // callgrind): one client sends exactly `requests` requests of mode
+  // `ir_mode` (new-one-way|new-mutual|keepalive) to the HttpsServer and to
+  // the raw server, and prints each server's pid and request count.
+  std::string ir_mode;
+  int requests = 200;
 };
 
 Flags ParseFlags(int argc, char** argv) {
@@ -81,10 +87,15 @@ Flags ParseFlags(int argc, char** argv) {
       f.nginx = std::string(a);
     } else if (absl::ConsumePrefix(&a, "--json=")) {
       f.json = std::string(a);
+    } else if (absl::ConsumePrefix(&a, "--ir_mode=")) {
+      f.ir_mode = std::string(a);
+    } else if (absl::ConsumePrefix(&a, "--requests=")) {
+      (void)absl::SimpleAtoi(a, &f.requests);
     } else {
       fprintf(stderr,
               "usage: %s [--runs=N] [--seconds=S] [--clients=N] "
-              "[--idle_connections=N] [--nginx=PATH] [--json=PATH]\n",
+              "[--idle_connections=N] [--nginx=PATH] [--json=PATH] "
+              "[--ir_mode=M --requests=N]\n",
               argv[0]);
       exit(2);
     }
@@ -212,7 +223,7 @@ void Stop(Server& s) {
   if (s.pid <= 0) return;
   kill(s.pid, SIGTERM);
   int status = 0;
-  for (int i = 0; i < 300; ++i) {
+  for (int i = 0; i < 6000; ++i) {  // 60 s: slow under valgrind.
     if (waitpid(s.pid, &status, WNOHANG) == s.pid) {
       s.pid = -1;
       return;
@@ -264,9 +275,10 @@ struct Load {
   uint64_t errors = 0;
 };
 
-// RunLoad drives `server` for `seconds` from `clients` threads on CPU 1.
+// RunLoad drives `server` for `seconds` from `clients` threads on CPU 1
+// (or, with max_requests > 0, until that many requests were answered).
 Load RunLoad(const Server& server, SSL_CTX* ctx, bool keep_alive,
-             const Flags& flags) {
+             const Flags& flags, uint64_t max_requests = 0) {
   std::atomic<uint64_t> requests{0}, errors{0};
   const double cpu0 = ProcessCpuSeconds(server.pid);
   const absl::Time t0 = absl::Now();
@@ -277,7 +289,8 @@ Load RunLoad(const Server& server, SSL_CTX* ctx, bool keep_alive,
       PinThisThread(1);
       bssl::UniquePtr<SSL> ssl;
       int fd = -1;
-      while (absl::Now() < end) {
+      while (max_requests > 0 ? requests.load() < max_requests
+                              : absl::Now() < end) {
         if (ssl == nullptr) {
           fd = ConnectLoopback(server.port);
           ssl.reset(SSL_new(ctx));
@@ -389,6 +402,25 @@ int Main(int argc, char** argv) {
   WriteFile(dir + "/root.pem", pki.RootPem());
   const bool have_nginx = access(flags.nginx.c_str(), X_OK) == 0;
   std::vector<Comparison> rows;
+
+  if (!flags.ir_mode.empty()) {
+    const bool mutual = flags.ir_mode == "new-mutual";
+    const bool keep_alive = flags.ir_mode == "keepalive";
+    bssl::UniquePtr<SSL_CTX> ctx = RawClientCtx(pki, mutual);
+    Flags one = flags;
+    one.clients = 1;
+    one.seconds = 3600;
+    for (Server s : {StartFacade(pki, mutual, 20000), StartRaw(pki, mutual, 4)}) {
+      if (!WaitListening(s.port)) return 1;
+      const Load l = RunLoad(s, ctx.get(), keep_alive, one, flags.requests);
+      printf("pid=%d requests=%d errors=%llu name=%s\n", s.pid, flags.requests,
+             static_cast<unsigned long long>(l.errors), s.name.c_str());
+      fflush(stdout);
+      Stop(s);
+    }
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
 
   auto add_row = [&](std::string id, std::string figure, const Server& subj,
                      const std::vector<Load>& s, const Server& base,
