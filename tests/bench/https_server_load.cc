@@ -23,8 +23,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +41,7 @@
 #include "runtime/termination_signal.h"
 #include "shim/reader.h"
 #include "shim/wrap_socket.h"
+#include "tests/bench/bench_util.h"
 #include "testing/cert_builder.h"
 
 namespace {
@@ -75,22 +74,6 @@ Flags ParseFlags(int argc, char** argv) {
   return f;
 }
 
-// ServerCpuTicks returns utime+stime of `pid` in clock ticks.
-long ServerCpuTicks(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  std::getline(in, line);
-  const size_t close_paren = line.rfind(')');
-  std::istringstream rest(line.substr(close_paren + 2));
-  std::string field;
-  long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::atol(field.c_str());
-    if (i == 15) stime = std::atol(field.c_str());
-  }
-  return utime + stime;
-}
-
 // RunServerChild runs the server in this (child) process until SIGTERM.
 void RunServerChild(const TestPki& pki, bool mutual, int port_pipe) {
   if (!sslshim::runtime::BlockTerminationSignals().ok()) _exit(3);
@@ -119,38 +102,6 @@ void RunServerChild(const TestPki& pki, bool mutual, int port_pipe) {
   (void)sslshim::runtime::WaitForTerminationSignal();
   (*server)->Shutdown(absl::Seconds(1));
   _exit(0);
-}
-
-bssl::UniquePtr<SSL_CTX> ClientCtx(const TestPki& pki, bool mutual) {
-  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION);
-  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
-  const std::string root = pki.RootPem();
-  bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(root.data(), root.size()));
-  bssl::UniquePtr<X509> ca(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), ca.get());
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-  if (mutual) {
-    SSL_CTX_use_certificate(ctx.get(), pki.client.cert.get());
-    SSL_CTX_add1_chain_cert(ctx.get(), pki.intermediate.cert.get());
-    SSL_CTX_use_PrivateKey(ctx.get(), pki.client.key.get());
-  }
-  return ctx;
-}
-
-int Connect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // Exchange sends one GET and reads the whole response (headers + 6 bytes).
@@ -187,7 +138,7 @@ Result RunLoad(SSL_CTX* ctx, int port, bool keep_alive, const Flags& flags) {
       int fd = -1;
       while (absl::Now() < end) {
         if (ssl == nullptr) {
-          fd = Connect(port);
+          fd = sslshim::bench::ConnectLoopback(port);
           ssl.reset(SSL_new(ctx));
           SSL_set_fd(ssl.get(), fd);
           if (fd < 0 || SSL_connect(ssl.get()) != 1) {
@@ -239,20 +190,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   close(pipe_fds[0]);
-  bssl::UniquePtr<SSL_CTX> ctx = ClientCtx(pki, flags.mutual);
-  const long hz = sysconf(_SC_CLK_TCK);
+  bssl::UniquePtr<SSL_CTX> ctx = sslshim::bench::RawClientCtx(pki, flags.mutual);
   printf("| mode | TLS | clients | requests/s | server CPU µs/request | errors |\n");
   printf("|---|---|---|---|---|---|\n");
   std::string json = "[";
   for (bool keep_alive : {false, true}) {
-    const long cpu0 = ServerCpuTicks(child);
+    const double cpu0 = sslshim::bench::ProcessCpuSeconds(child);
     const absl::Time t0 = absl::Now();
     const Result r = RunLoad(ctx.get(), port, keep_alive, flags);
     const double secs = absl::ToDoubleSeconds(absl::Now() - t0);
-    const long cpu1 = ServerCpuTicks(child);
-    const double cpu_us = r.requests == 0
-                              ? 0
-                              : (cpu1 - cpu0) * 1e6 / hz / r.requests;
+    const double cpu1 = sslshim::bench::ProcessCpuSeconds(child);
+    const double cpu_us =
+        r.requests == 0 ? 0 : (cpu1 - cpu0) * 1e6 / r.requests;
     const char* mode = keep_alive ? "keep-alive" : "new connection + full handshake";
     const char* tls = flags.mutual ? "1.3 mutual" : "1.3 one-way";
     printf("| %s | %s | %d | %.0f | %.1f | %llu |\n", mode, tls, flags.clients,
