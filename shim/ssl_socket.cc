@@ -76,6 +76,14 @@ const absl::Status& WouldBlock(bool want_write) {
   return want_write ? *kWantWrite : *kWantRead;
 }
 
+// ClearQueuedErrors empties BoringSSL's error queue when it holds anything.
+// ERR_clear_error walks the whole per-thread queue even when it is empty
+// (~600 instructions, about a tenth of a keep-alive request's server work),
+// and RunIo clears before every read and write.
+void ClearQueuedErrors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 std::string CipherProtocol(const SSL_CIPHER* cipher) {
   switch (SSL_CIPHER_get_min_version(cipher)) {
     case TLS1_3_VERSION:
@@ -189,7 +197,7 @@ absl::Status SSLSocket::WaitFor(Op op, bool want_write, absl::Time deadline) {
 absl::Status SSLSocket::MapError(Op op, int ret, int saved_errno) {
   const int err = SSL_get_error(ssl_.get(), ret);
   if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-    ERR_clear_error();
+    ClearQueuedErrors();
     return WouldBlock(err == SSL_ERROR_WANT_WRITE);
   }
   const std::string where =
@@ -256,7 +264,7 @@ absl::StatusOr<int> SSLSocket::RunIo(Op op, Fn fn) {
   const absl::Time deadline =
       waits ? absl::Now() + *timeout_ : absl::InfiniteFuture();
   for (;;) {
-    ERR_clear_error();
+    ClearQueuedErrors();
     errno = 0;
     int ret = fn();
     if (ret > 0) return ret;
