@@ -26,6 +26,8 @@ for arg in "$@"; do
   esac
 done
 
+tools/install_deps.sh --bench
+
 bazel_cmd=(bazel)
 [[ -n "${BAZEL_OUTPUT_BASE:-}" ]] && bazel_cmd+=(--output_base="$BAZEL_OUTPUT_BASE")
 out="${BENCH_OUT:-/tmp/sslshim-bench}"

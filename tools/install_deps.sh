@@ -14,6 +14,11 @@ PACKAGES=(
   android-boringssl openssl curl redis-server python3 python3-requests
   ca-certificates valgrind
 )
+# `--bench` adds what tools/bench.sh needs beyond the tests: nginx (a
+# baseline it starts itself on a loopback port).
+if [[ "${1:-}" == "--bench" ]]; then
+  PACKAGES+=(nginx-light)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -24,5 +29,13 @@ if ((${#missing[@]})); then
   echo "installing: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Never let a package start a system service (nginx would take port 80).
+  created_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ((created_policy)); then rm -f /usr/sbin/policy-rc.d; fi
 fi
