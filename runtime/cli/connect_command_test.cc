@@ -27,7 +27,9 @@ class ConnectTest : public ::testing::Test {
     server_ = *std::move(s);
   }
   void TearDown() override {
-    if (server_.process != nullptr) EXPECT_EQ(Terminate(server_).exit_code, 0);
+    if (server_.process != nullptr) {
+      EXPECT_EQ(Terminate(server_).exit_code, 0);
+    }
   }
 
   interop::SubprocessResult Connect(std::vector<std::string> extra,

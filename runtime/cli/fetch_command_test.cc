@@ -31,7 +31,9 @@ class FetchTest : public ::testing::Test {
     url_ = absl::StrCat("https://localhost:", server_.port, "/items?x=1");
   }
   void TearDown() override {
-    if (server_.process != nullptr) EXPECT_EQ(Terminate(server_).exit_code, 0);
+    if (server_.process != nullptr) {
+      EXPECT_EQ(Terminate(server_).exit_code, 0);
+    }
   }
 
   CliFiles files_;
