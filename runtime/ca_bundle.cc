@@ -24,23 +24,6 @@ CaBundle::FileId IdOf(const struct stat& st) {
               static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
 
-// Adds `certs` to `store` (each up-ref'd); a certificate already there is
-// skipped, as OpenSSL's loaders do.
-absl::Status AddCerts(X509_STORE* store, const shim::CertChain& certs) {
-  for (const auto& cert : certs) {
-    if (X509_STORE_add_cert(store, cert.get())) continue;
-    uint32_t err = ERR_peek_last_error();
-    if (ERR_GET_LIB(err) == ERR_LIB_X509 &&
-        ERR_GET_REASON(err) == X509_R_CERT_ALREADY_IN_HASH_TABLE) {
-      ERR_clear_error();
-      continue;
-    }
-    return shim::ErrorFromQueue(shim::ErrorKind::kSSLError, absl::StatusCode::kInternal,
-                                "default CA bundle");
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<CaBundle>> CaBundle::Create(CaBundleOptions options) {
@@ -102,7 +85,8 @@ absl::StatusOr<std::shared_ptr<const CaBundle::Snapshot>> CaBundle::Load(
   if (snap->store == nullptr) {
     return absl::InternalError("default CA bundle: out of memory");
   }
-  absl::Status added = AddCerts(snap->store.get(), snap->cas->certs);
+  absl::Status added = shim::AddCertsToStore(snap->store.get(), snap->cas->certs,
+                                               "default CA bundle");
   if (!added.ok()) return added;
   snap->id = IdOf(st);
   snap->generation = generation;
@@ -152,7 +136,8 @@ absl::Status CaBundle::InstallShared(shim::SSLContext& ctx) {
 absl::Status CaBundle::CopyInto(shim::SSLContext& ctx) {
   absl::StatusOr<std::shared_ptr<const Snapshot>> snap = Get();
   if (!snap.ok()) return snap.status();
-  return AddCerts(SSL_CTX_get_cert_store(ctx.native()), (*snap)->cas->certs);
+  return shim::AddCertsToStore(SSL_CTX_get_cert_store(ctx.native()), (*snap)->cas->certs,
+                               "default CA bundle");
 }
 
 uint64_t CaBundle::loads() const {

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/dial.h"
 
 namespace sslshim::runtime {
 namespace {
@@ -120,40 +121,11 @@ absl::StatusOr<int> TcpListener::Accept(absl::Duration timeout) const {
 
 absl::StatusOr<int> ConnectTcp(const std::string& host, int port,
                                absl::Duration timeout) {
-  absl::StatusOr<Address> addr = ParseAddress(host, port);
-  if (!addr.ok()) return addr.status();
-  int fd = socket(addr->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return Errno("socket for", host, port, errno);
-  int r = connect(fd, reinterpret_cast<sockaddr*>(&addr->storage), addr->len);
-  if (r != 0 && errno != EINPROGRESS) {
-    int err = errno;
-    close(fd);
-    return Errno("cannot connect to", host, port, err);
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("port out of range: ", port));
   }
-  if (r != 0) {
-    pollfd pfd{fd, POLLOUT, 0};
-    int64_t ms = absl::ToInt64Milliseconds(timeout);
-    int p;
-    do {
-      p = poll(&pfd, 1, static_cast<int>(ms));
-    } while (p < 0 && errno == EINTR);
-    if (p == 0) {
-      close(fd);
-      return absl::DeadlineExceededError(
-          absl::StrCat("connecting to ", host, ":", port, " timed out"));
-    }
-    int err = 0;
-    socklen_t len = sizeof(err);
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (p < 0 || err != 0) {
-      close(fd);
-      return Errno("cannot connect to", host, port, p < 0 ? errno : err);
-    }
-  }
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  return fd;
+  // One connect-with-deadline implementation: the HTTPS client's Dial.
+  return Dial(host, port, timeout);
 }
 
 }  // namespace sslshim::runtime

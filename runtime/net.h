@@ -40,9 +40,10 @@ class TcpListener {
   int port_ = 0;
 };
 
-// ConnectTcp connects to host:port within `timeout` and returns a blocking
-// fd owned by the caller. Errors: InvalidArgument (bad address),
-// Unavailable ("connection refused ..."), DeadlineExceeded.
+// ConnectTcp connects to host:port (a name or an IP literal) within
+// `timeout` and returns a blocking fd owned by the caller (see Dial in
+// dial.h). Errors: InvalidArgument (port out of range), NotFound (unknown
+// name), Unavailable ("Connection refused ..."), DeadlineExceeded.
 absl::StatusOr<int> ConnectTcp(const std::string& host, int port,
                                absl::Duration timeout);
 

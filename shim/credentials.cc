@@ -656,4 +656,19 @@ absl::StatusOr<Pkcs12Contents> ParsePkcs12(absl::string_view bytes,
                                 : "the PKCS#12 bundle holds no certificate for its key");
 }
 
+absl::Status AddCertsToStore(X509_STORE* store, const CertChain& certs,
+                             absl::string_view argument) {
+  for (const auto& cert : certs) {
+    if (X509_STORE_add_cert(store, cert.get())) continue;
+    const uint32_t err = ERR_peek_last_error();
+    if (ERR_GET_LIB(err) == ERR_LIB_X509 &&
+        ERR_GET_REASON(err) == X509_R_CERT_ALREADY_IN_HASH_TABLE) {
+      ERR_clear_error();
+      continue;
+    }
+    return ErrorFromQueue(ErrorKind::kSSLError, absl::StatusCode::kInternal, argument);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace sslshim::shim

@@ -108,6 +108,13 @@ absl::Status ResolvePassword(const Password& password,
 absl::Status CheckKeyMatchesCertificate(const EVP_PKEY* key, X509* cert,
                                         absl::string_view argument);
 
+// AddCertsToStore adds every certificate of `certs` to `store` (each
+// up-ref'd by the store). A certificate already in the store is skipped, as
+// OpenSSL's loaders do. Errors: Internal (kind SSLError) naming `argument`
+// when BoringSSL refuses for another reason.
+absl::Status AddCertsToStore(X509_STORE* store, const CertChain& certs,
+                             absl::string_view argument);
+
 // ParseCrls parses one or more CRLs: a PEM sequence of "X509 CRL" blocks
 // (others skipped) or DER CRLs (one, or several concatenated). Errors as for
 // ParseCertChain, naming "CRL".

@@ -42,25 +42,6 @@ uint16_t WireVersion(TLSVersion v, bool is_min) {
   return static_cast<uint16_t>(v);
 }
 
-// Stores the trust anchors of `certs` into `ctx`'s X509_STORE. Duplicates
-// are ignored, as OpenSSL does.
-absl::Status AddTrustAnchors(SSL_CTX* ctx, const CertChain& certs) {
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-  for (const auto& cert : certs) {
-    if (!X509_STORE_add_cert(store, cert.get())) {
-      uint32_t err = ERR_peek_last_error();
-      if (ERR_GET_LIB(err) == ERR_LIB_X509 &&
-          ERR_GET_REASON(err) == X509_R_CERT_ALREADY_IN_HASH_TABLE) {
-        ERR_clear_error();
-        continue;
-      }
-      return ErrorFromQueue(ErrorKind::kSSLError, absl::StatusCode::kInternal,
-                            "load_verify_locations");
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 SSLContext::SSLContext(Protocol protocol, bssl::UniquePtr<SSL_CTX> ctx)
@@ -348,14 +329,16 @@ absl::Status SSLContext::load_verify_locations(
     absl::StatusOr<std::shared_ptr<const CaSet>> cas =
         CredentialCache::Default().GetCaSet(bytes->view(), "cafile");
     if (!cas.ok()) return cas.status();
-    absl::Status s = AddTrustAnchors(ctx_.get(), (*cas)->certs);
+    absl::Status s = AddCertsToStore(SSL_CTX_get_cert_store(ctx_.get()), (*cas)->certs,
+                                     "load_verify_locations");
     if (!s.ok()) return s;
   }
   if (!locations.cadata.empty()) {
     absl::StatusOr<std::shared_ptr<const CaSet>> cas =
         CredentialCache::Default().GetCaSet(locations.cadata, "cadata");
     if (!cas.ok()) return cas.status();
-    absl::Status s = AddTrustAnchors(ctx_.get(), (*cas)->certs);
+    absl::Status s = AddCertsToStore(SSL_CTX_get_cert_store(ctx_.get()), (*cas)->certs,
+                                     "load_verify_locations");
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
