@@ -11,6 +11,7 @@
 // Exit codes: 0 success; 1 a verdict against; 2 usage error or unreadable
 // input; 3 invalid value (`store` keeps certstore's codes).
 
+#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -61,6 +62,10 @@ int RunDemoCommand(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   namespace cli = sslshim::runtime::cli;
+  // Facade sockets never raise SIGPIPE (they send with MSG_NOSIGNAL), but
+  // libraries below (hiredis writes with write(2)) may: a peer or a store
+  // that goes away must cost an error, never the process.
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 ||
       std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "help") == 0) {
     (argc < 2 ? std::cerr : std::cout) << kUsage << cli::kExitCodesHelp;

@@ -10,6 +10,7 @@
 #include "openssl/x509.h"
 #include "openssl/x509v3.h"
 #include "shim/errors.h"
+#include "shim/socket_bio.h"
 #include "shim/peercert.h"
 #include "shim/ssl_socket.h"
 #include "shim/verify_host.h"
@@ -555,10 +556,17 @@ absl::StatusOr<std::unique_ptr<SSLSocket>> SSLContext::wrap_socket(
     return fail(ErrorFromQueue(ErrorKind::kSSLError, absl::StatusCode::kInternal,
                                "SSL_new"));
   }
-  if (!SSL_set_fd(ssl.get(), fd)) {
+  // Not SSL_set_fd: its BIO writes with write(2), and a peer that closes
+  // early would kill the process with SIGPIPE.
+  bssl::UniquePtr<BIO> bio = NewSocketBio(fd);
+  if (bio == nullptr) {
     return fail(ErrorFromQueue(ErrorKind::kSSLError, absl::StatusCode::kInternal,
-                               "SSL_set_fd"));
+                               "NewSocketBio"));
   }
+  // SSL_set_bio takes ownership of one reference for each direction.
+  BIO_up_ref(bio.get());
+  SSL_set_bio(ssl.get(), bio.get(), bio.get());
+  bio.release();
   if (options.server_side) {
     SSL_set_accept_state(ssl.get());
   } else {

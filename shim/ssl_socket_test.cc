@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -496,6 +497,36 @@ TEST_F(SslSocketTest, ErrorAfterPeerResetNamesThePeer) {
   ASSERT_FALSE(st.ok());
   EXPECT_THAT(std::string(st.message()), Not(HasSubstr("unknown peer")));
   EXPECT_THAT(std::string(st.message()), HasSubstr("peer 127.0.0.1:"));
+}
+
+// A peer that closes while we still write must cost this connection an
+// error, never the process a SIGPIPE (the default disposition is kept here:
+// a SIGPIPE would kill the test binary).
+TEST_F(SslSocketTest, WritesAfterPeerClosedAreAnErrorNotSigpipe) {
+  struct sigaction old_action {};
+  ASSERT_EQ(sigaction(SIGPIPE, nullptr, &old_action), 0);
+  ASSERT_EQ(old_action.sa_handler, SIG_DFL);
+  TlsRun run = RunTls(
+      test::ServerContext(pki()), test::ClientContext(pki()),
+      {.server_hostname = "localhost"},
+      [](SSLSocket& s) -> absl::Status {
+        // Let the client go away, then keep writing: the first write draws
+        // an RST from the peer's kernel, a later one meets EPIPE.
+        absl::SleepFor(absl::Milliseconds(100));
+        const std::string chunk(16384, 'x');
+        for (int i = 0; i < 1000; ++i) {
+          absl::StatusOr<size_t> n = s.send(chunk);
+          if (!n.ok()) return n.status();
+        }
+        return absl::OkStatus();
+      },
+      [](SSLSocket& s) -> absl::Status { return s.close(); });
+  EXPECT_OK(run.client);
+  ASSERT_FALSE(run.server.ok());
+  EXPECT_THAT(GetErrorKind(run.server),
+              ::testing::AnyOf(ErrorKind::kSSLEOFError, ErrorKind::kSSLSyscallError,
+                               ErrorKind::kSSLError, ErrorKind::kSSLZeroReturnError))
+      << run.server;
 }
 
 // A "server" that answers the ClientHello with garbage.
