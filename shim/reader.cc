@@ -1,15 +1,11 @@
 #include "shim/reader.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "openssl/mem.h"
+#include "pki/bounded_file.h"
 #include "shim/errors.h"
 
 namespace sslshim::shim {
@@ -35,36 +31,14 @@ class PathReader : public Reader {
   explicit PathReader(std::string path) : path_(std::move(path)) {}
 
   absl::StatusOr<std::string> read() override {
-    int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      int err = errno;
-      absl::StatusCode code = err == ENOENT   ? absl::StatusCode::kNotFound
-                              : err == EACCES ? absl::StatusCode::kPermissionDenied
-                                              : absl::StatusCode::kUnavailable;
-      return ReaderError(code, absl::StrCat("cannot open ", path_, ": ",
-                                            std::strerror(err)));
+    return read_at_most(kMaxFileReadBytes);
+  }
+  absl::StatusOr<std::string> read_at_most(size_t limit) override {
+    absl::StatusOr<std::string> content = pki::ReadBoundedFile(path_, limit);
+    if (!content.ok()) {
+      return ReaderError(content.status().code(), content.status().message());
     }
-    std::string out;
-    char buf[16384];
-    for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        int err = errno;
-        close(fd);
-        WipeString(out);
-        return ReaderError(absl::StatusCode::kUnavailable,
-                           absl::StrCat("cannot read ", path_, ": ",
-                                        std::strerror(err)));
-      }
-      if (n == 0) break;
-      out.append(buf, static_cast<size_t>(n));
-      // Stop early on absurd sizes; ReadSource reports the limit precisely.
-      if (out.size() > (size_t{1} << 30)) break;
-    }
-    OPENSSL_cleanse(buf, sizeof(buf));
-    close(fd);
-    return out;
+    return content;
   }
   std::string name() const override { return absl::StrCat("file ", path_); }
 
@@ -144,7 +118,7 @@ absl::StatusOr<SecureBytes> ReadSource(const Source& source,
   }
   std::shared_ptr<Reader> reader =
       source.reader() != nullptr ? source.reader() : FileReader(source.path());
-  absl::StatusOr<std::string> content = reader->read();
+  absl::StatusOr<std::string> content = reader->read_at_most(limit);
   if (!content.ok()) {
     absl::Status s = content.status();
     return MakeError(GetErrorKind(s) == ErrorKind::kSSLError ? ErrorKind::kSSLError

@@ -37,6 +37,16 @@ class Reader {
   // be called more than once (each call returns the current content).
   virtual absl::StatusOr<std::string> read() = 0;
 
+  // read_at_most is read() for a caller that will refuse more than `limit`
+  // bytes: a reader that streams (a file) stops after `limit + 1` bytes
+  // instead of reading to EOF, so `/dev/zero` costs nothing. The default
+  // calls read(); the caller still checks the size.
+  virtual absl::StatusOr<std::string> read_at_most(size_t limit) {
+    (void)limit;
+    return read();
+  }
+
+
   // name describes the reader in error messages without revealing content,
   // e.g. "StringIO", "file /etc/app/key.pem", "env APP_TLS_KEY".
   virtual std::string name() const = 0;
@@ -47,7 +57,10 @@ class Reader {
 std::shared_ptr<Reader> StringIO(std::string content);
 
 // FileReader returns a reader that opens `path` read-only (O_RDONLY|O_CLOEXEC)
-// at each read(). Errors: NotFound / PermissionDenied / Unavailable naming
+// at each read(). Only regular files are read: a directory, FIFO, socket or
+// device (`/dev/zero`) is an InvalidArgument error, never a hang or unbounded
+// memory; read() stops at kMaxFileReadBytes, read_at_most(n) at n + 1 bytes.
+// Errors: NotFound / PermissionDenied / InvalidArgument / Unavailable naming
 // the path.
 std::shared_ptr<Reader> FileReader(std::string path);
 
@@ -88,6 +101,9 @@ class Source {
 
 // kDefaultReadLimit is the most bytes a credential source may return (1 MiB).
 inline constexpr size_t kDefaultReadLimit = 1 << 20;
+
+// kMaxFileReadBytes bounds FileReader::read() when the caller gives no limit.
+inline constexpr size_t kMaxFileReadBytes = size_t{256} << 20;
 
 // ReadSource reads `source` completely into wiped-on-destruction memory.
 // `argument` names the parameter in errors ("certfile", "ca_certs"). Errors

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "shim/errors.h"
@@ -77,6 +78,28 @@ TEST(ReaderTest, FailuresNameTheArgumentAndReader) {
   EXPECT_OK(ReadSource(StringIO(std::string(kDefaultReadLimit, 'x')), "c"));
   // A directory is not a credential.
   EXPECT_FALSE(ReadSource(Source("/"), "certfile").ok());
+  EXPECT_EQ(sslshim::testing::OpenFdCount(), before);
+}
+
+// Special files as credential paths: bounded in time and memory, the error
+// names the argument and the path (regression: /dev/zero was read to 1 GiB).
+TEST(ReaderTest, SpecialFilesAreRefusedQuickly) {
+  const int before = sslshim::testing::OpenFdCount();
+  const absl::Time start = absl::Now();
+  EXPECT_THAT(ReadSource(Source("/dev/zero"), "certfile"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("certfile: reading file /dev/zero failed: "
+                                 "/dev/zero is a character device")));
+  EXPECT_THAT(ReadSource(Source("/tmp"), "ca_certs"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("/tmp is a directory")));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  // A big regular file stops at the limit, not at EOF.
+  const std::string big = TempPath("big.pem");
+  std::ofstream(big) << std::string(4096, 'x');
+  EXPECT_THAT(ReadSource(Source(big), "cafile", 1000),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("larger than the limit of 1000 bytes")));
   EXPECT_EQ(sslshim::testing::OpenFdCount(), before);
 }
 
