@@ -22,6 +22,7 @@
 #include "certstore/store_url.h"
 #include "certstore/validation.h"
 #include "openssl/mem.h"
+#include "pki/bounded_file.h"
 
 namespace sslshim::certstore::cli {
 namespace {
@@ -186,26 +187,24 @@ class Command {
     return k;
   }
 
-  // Reads a file, or stdin for "-". `what` names the flag in errors.
+  // Reads a file, or stdin for "-". `what` names the flag in errors. Both
+  // stop at kMaxInputBytes + 1 bytes, and only regular files are read (a
+  // directory, FIFO or /dev/zero is invalid input, not an abort or a hang).
   absl::StatusOr<std::string> ReadInput(const std::string& file, absl::string_view what) {
-    std::string data;
+    absl::StatusOr<std::string> data;
     if (file == "-") {
       if (stdin_used_) {
         return absl::InvalidArgumentError("only one input can be '-' (stdin)");
       }
       stdin_used_ = true;
-      data.assign(std::istreambuf_iterator<char>(in_), {});
+      data = pki::ReadBoundedStream(in_, "stdin", kMaxInputBytes);
     } else {
-      std::ifstream f(file, std::ios::binary);
-      if (!f) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(what, ": cannot read ", file, ": ", strerror(errno)));
-      }
-      data.assign(std::istreambuf_iterator<char>(f), {});
+      data = pki::ReadBoundedFile(file, kMaxInputBytes);
     }
-    if (data.size() > kMaxInputBytes) {
+    if (!data.ok()) {
+      // Every unreadable input is invalid input (exit 2), whatever errno said.
       return absl::InvalidArgumentError(
-          absl::StrCat(what, ": ", file, " is larger than 16 MiB"));
+          absl::StrCat(what, ": ", data.status().message()));
     }
     return data;
   }

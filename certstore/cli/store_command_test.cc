@@ -7,12 +7,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/strings/str_join.h"
 #include "certstore/testing/test_certs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -262,6 +265,36 @@ TEST_F(CliTest, WorksAgainstRedis) {
   r = Run({"list"});
   EXPECT_EQ(r.exit_code, 6);
   EXPECT_THAT(r.err, HasSubstr(store_));
+}
+
+// Special files as every file argument (regression: a directory aborted the
+// CLI with an uncaught std::ios_base::failure, exit 134; /dev/zero grew to
+// 900 MB): each is invalid input, exit 2, one stderr line naming the path,
+// within a second, nothing written.
+TEST_F(CliTest, SpecialFilesAsFileArgumentsAreInvalidInput) {
+  const std::string fifo = F("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::vector<std::string> specials = {dir_, "/dev/zero", fifo,
+                                             "/proc/self/mem",
+                                             F(std::string(300, 'n'))};
+  for (const std::string& special : specials) {
+    for (std::vector<std::string> args :
+         std::vector<std::vector<std::string>>{
+             {"--kek-file", special, "list"},
+             {"import", "Svc/s", "--cert", special},
+             {"import", "Svc/s", "--cert", F("leaf.pem"), "--key", special},
+             {"import", "Svc/s", "--pem", special},
+             {"reseal", "--new-kek-file", special}}) {
+      const absl::Time start = absl::Now();
+      Result r = Run(args);
+      SCOPED_TRACE(absl::StrJoin(args, " "));
+      EXPECT_EQ(r.exit_code, 2) << r.err;
+      EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+      EXPECT_THAT(r.err, HasSubstr(special.substr(0, 40)));
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+  }
+  EXPECT_EQ(Run({"list"}).out, "");
 }
 
 }  // namespace
