@@ -2,10 +2,22 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 
 namespace sslshim::runtime {
+
+bool IsHttpToken(absl::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
+        !absl::StrContains("!#$%&'*+-.^_`|~", c)) {
+      return false;
+    }
+  }
+  return true;
+}
 
 void HeaderList::Add(std::string name, std::string value) {
   fields_.emplace_back(std::move(name), std::move(value));

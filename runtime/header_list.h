@@ -26,6 +26,11 @@
 
 namespace sslshim::runtime {
 
+// IsHttpToken is true when `s` is an RFC 9110 token (tchar+): what a method
+// or a header field name must be. Anything else (empty, spaces, CR/LF) could
+// inject a header or a second request.
+bool IsHttpToken(absl::string_view s);
+
 class HeaderList {
  public:
   using Field = std::pair<std::string, std::string>;

@@ -1,5 +1,6 @@
 #include "runtime/http_response_parser.h"
 
+#include <climits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -143,14 +144,31 @@ int HttpResponseParser::OnHeadersComplete(http_parser* p) {
         "unexpected 101 Switching Protocols: the client asked for no upgrade");
     return -1;
   }
-  if (r.status_code / 100 == 1) return 0;  // Interim: no body, skipped.
+  if (r.status_code / 100 == 1) {  // Interim: no body, skipped.
+    if (++self->interim_responses_ > kMaxInterimResponses) {
+      self->callback_error_ = absl::ResourceExhaustedError(absl::StrCat(
+          "more than ", kMaxInterimResponses,
+          " interim (1xx) responses before the final response"));
+      return -1;
+    }
+    return 0;
+  }
   self->headers_done_ = true;
   r.keep_alive = http_should_keep_alive(p) != 0;
   // RFC 9112 section 6.3: HEAD, 204 and 304 responses end at the headers,
   // whatever Content-Length says (http-parser only knows this for 204).
   const bool no_body =
       self->options_.head_request || r.status_code == 204 || r.status_code == 304;
-  return no_body ? 1 : 0;
+  if (no_body) return 1;
+  // Refuse an announced body that could never fit, before reading any of it.
+  if (p->content_length != ULLONG_MAX &&
+      p->content_length > self->options_.max_body_bytes) {
+    self->callback_error_ = absl::ResourceExhaustedError(absl::StrCat(
+        "Content-Length ", p->content_length, " exceeds max_response_bytes (",
+        self->options_.max_body_bytes, " bytes)"));
+    return -1;
+  }
+  return 0;
 }
 
 int HttpResponseParser::OnBody(http_parser* p, const char* at, size_t len) {

@@ -19,8 +19,11 @@
 //                      HPE_INVALID_STATUS, and the byte offset); the peer
 //                      closed the connection mid-response (truncated)
 //   Unavailable        the peer closed the connection before sending any byte
-//   ResourceExhausted  headers over http-parser's 80 KiB, or a body over
-//                      max_body_bytes
+//   ResourceExhausted  headers over http-parser's 80 KiB, a body over
+//                      max_body_bytes (refused at the headers when
+//                      Content-Length announces more), or more than
+//                      kMaxInterimResponses interim 1xx responses (a server
+//                      that sends endless "100 Continue")
 //   FailedPrecondition Feed after done() or after an error
 //
 // Thread-safety: one parser per response, used by one thread. Not movable
@@ -55,6 +58,10 @@ struct ParsedResponse {
 
 class HttpResponseParser {
  public:
+  // kMaxInterimResponses: interim (1xx) responses skipped before the final
+  // one; more is a hostile or broken server.
+  static constexpr int kMaxInterimResponses = 16;
+
   struct Options {
     // head_request: the request was HEAD, so the response has no body
     // whatever its headers say.
@@ -109,6 +116,7 @@ class HttpResponseParser {
   std::string value_;
   bool in_value_ = false;
   bool headers_done_ = false;
+  int interim_responses_ = 0;  // 1xx responses skipped so far.
   bool done_ = false;
   size_t bytes_fed_ = 0;
   absl::Status callback_error_;  // Set by a callback that stopped the parser.

@@ -151,6 +151,34 @@ TEST(HttpResponseParserTest, BodyLimit) {
               StatusIs(absl::StatusCode::kResourceExhausted));
 }
 
+// A hostile server announcing a body that can never fit is refused at the
+// headers, not after reading it (regression: `Content-Length: 99999999999`
+// kept the client reading).
+TEST(HttpResponseParserTest, AnnouncedBodyOverTheLimitIsRefusedAtTheHeaders) {
+  HttpResponseParser parser({.max_body_bytes = 1 << 20});
+  EXPECT_THAT(parser.Feed("HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n"),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("Content-Length 99999999999 exceeds")));
+}
+
+// Endless "100 Continue" (regression: 47 MB read, no limit).
+TEST(HttpResponseParserTest, EndlessInterimResponsesAreCutOff) {
+  HttpResponseParser parser({});
+  absl::Status s;
+  int sent = 0;
+  while (s.ok() && sent < 10000) {
+    s = parser.Feed("HTTP/1.1 100 Continue\r\n\r\n");
+    ++sent;
+  }
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kResourceExhausted,
+                          HasSubstr("interim (1xx) responses")));
+  EXPECT_EQ(sent, HttpResponseParser::kMaxInterimResponses + 1);
+  // A few interim responses are fine.
+  EXPECT_THAT(Parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
+                    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+              IsOk());
+}
+
 TEST(HttpResponseParserTest, HeaderOverflow) {
   std::string wire = "HTTP/1.1 200 OK\r\n";
   for (int i = 0; i < 2000; ++i)

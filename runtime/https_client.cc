@@ -46,18 +46,6 @@ absl::Status Timeout(absl::string_view message) {
                          absl::StatusCode::kDeadlineExceeded, message);
 }
 
-// IsToken: RFC 7230 tchar+ (methods and header names).
-bool IsToken(absl::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
-        !absl::StrContains("!#$%&'*+-.^_`|~", c)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Budget tracks the per-operation timeout against the overall deadline.
 struct Budget {
   absl::Duration timeout;
@@ -203,7 +191,7 @@ absl::StatusOr<std::string> SerializeRequest(const Hop& hop) {
                      {"Accept", "*/*"},
                      {"Connection", "close"}};
   for (const auto& [name, value] : hop.headers.fields()) {
-    if (!IsToken(name)) {
+    if (!IsHttpToken(name)) {
       return absl::InvalidArgumentError(
           absl::StrCat("invalid header name '", absl::CHexEscape(name), "'"));
     }
@@ -365,8 +353,10 @@ absl::StatusOr<Hop> NextHop(const Hop& hop, int status, absl::string_view locati
 
 absl::StatusOr<ClientResponse> HttpsClient::Fetch(const ClientRequest& request) const {
   const absl::Time start = absl::Now();
-  const std::string what = absl::StrCat(request.method, " ", request.url);
-  if (!IsToken(request.method)) {
+  // Escaped: a CR/LF in a caller's method or URL must not split the message.
+  const std::string what = absl::StrCat(absl::CHexEscape(request.method), " ",
+                                        absl::CHexEscape(request.url));
+  if (!IsHttpToken(request.method)) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": invalid method '", absl::CHexEscape(request.method), "'"));
   }

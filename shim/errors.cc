@@ -32,6 +32,7 @@ constexpr KindEntry kKinds[] = {
     {ErrorKind::kSSLCertVerificationError, "SSLCertVerificationError"},
     {ErrorKind::kCertificateError, "CertificateError"},
     {ErrorKind::kTimeoutError, "TimeoutError"},
+    {ErrorKind::kOSError, "OSError"},
 };
 
 // Library names as CPython prints them in "[SSL: ...]" / "[X509: ...]".

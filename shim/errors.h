@@ -21,6 +21,12 @@
 //   SSLCertVerificationError (chain not trusted)      Unauthenticated
 //   CertificateError (hostname mismatch)              Unauthenticated
 //   TimeoutError (socket timeout, like socket.timeout) DeadlineExceeded
+//   OSError (a credential file cannot be read: missing,
+//            a directory, a device, EIO; Python's
+//            FileNotFoundError, IsADirectoryError...)  NotFound /
+//                                                     PermissionDenied /
+//                                                     InvalidArgument /
+//                                                     Unavailable
 
 #ifndef SSLSHIM_SHIM_ERRORS_H_
 #define SSLSHIM_SHIM_ERRORS_H_
@@ -45,6 +51,7 @@ enum class ErrorKind {
   kSSLCertVerificationError,
   kCertificateError,
   kTimeoutError,
+  kOSError,
 };
 
 // ErrorKindName returns Python's class name for `kind` ("SSLWantReadError"),

@@ -36,7 +36,10 @@ class PathReader : public Reader {
   absl::StatusOr<std::string> read_at_most(size_t limit) override {
     absl::StatusOr<std::string> content = pki::ReadBoundedFile(path_, limit);
     if (!content.ok()) {
-      return ReaderError(content.status().code(), content.status().message());
+      // Python raises OSError (FileNotFoundError, IsADirectoryError, ...)
+      // for a credential file it cannot read.
+      return MakeError(ErrorKind::kOSError, content.status().code(),
+                       content.status().message());
     }
     return content;
   }

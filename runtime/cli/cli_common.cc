@@ -158,6 +158,9 @@ int ExitForParse(const absl::Status& status) {
 
 int ExitCodeFor(const absl::Status& status) {
   if (status.ok()) return kExitOk;
+  // A file that cannot be read (missing, a directory, a device, EIO, a name
+  // too long) is unreadable input, whatever its canonical code.
+  if (shim::GetErrorKind(status) == shim::ErrorKind::kOSError) return kExitUsage;
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
       return kExitBadValue;
@@ -191,8 +194,41 @@ std::string ErrorLine(absl::string_view command, const absl::Status& status) {
     absl::StrAppend(&line, " [verify code ", *code, ": ",
                     shim::GetVerifyMessage(status).value_or(""), "]");
   }
-  absl::StrReplaceAll({{"\n", " "}}, &line);
-  return line;
+  // One line, whatever the message holds: a CR or other control byte from
+  // an argument (`fetch -X $'GET\r\nX'`) or a peer must not start a new line
+  // or rewrite the terminal.
+  std::string out;
+  out.reserve(line.size());
+  for (char c : line) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += ' ';
+    } else if (u < 0x20 || u == 0x7f) {
+      absl::StrAppend(&out, "\\x", absl::Hex(u, absl::kZeroPad2));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<absl::Duration> SecondsFlag(absl::string_view flag, double seconds,
+                                           double max_seconds) {
+  // `!(x > 0)` also catches nan.
+  if (!(seconds > 0) || !(seconds <= max_seconds)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--", flag, " must be a number of seconds in (0, ",
+                     max_seconds, "], not ", seconds));
+  }
+  return absl::Seconds(seconds);
+}
+
+absl::StatusOr<int> PortFlag(absl::string_view flag, int port, bool allow_zero) {
+  if (port < (allow_zero ? 0 : 1) || port > 65535) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--", flag, " must be ", allow_zero ? "0" : "1", "..65535, not ", port));
+  }
+  return port;
 }
 
 std::string KeyArgFor(absl::string_view certfile, absl::string_view keyfile) {

@@ -35,6 +35,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "certstore/cert_store.h"
 #include "nlohmann/json.hpp"
 #include "openssl/x509.h"
@@ -110,9 +111,10 @@ int ExitForParse(const absl::Status& status);
 // codes.
 std::string HelpText(const CommandSpec& spec);
 
-// ExitCodeFor maps a failed operation's status to an exit code: 3 for
-// InvalidArgument (Python's ValueError territory), 2 for input that could not
-// be read (NotFound, PermissionDenied, FailedPrecondition), 1 otherwise.
+// ExitCodeFor maps a failed operation's status to an exit code: 2 for input
+// that could not be read (kind OSError, or NotFound, PermissionDenied,
+// FailedPrecondition), 3 for InvalidArgument (Python's ValueError
+// territory), 1 otherwise.
 int ExitCodeFor(const absl::Status& status);
 
 // ErrorJson describes a failure: {"ok": false, "error_kind": "...",
@@ -123,6 +125,18 @@ nlohmann::json ErrorJson(const absl::Status& status);
 // ErrorLine renders the one stderr line for a failure:
 // "sslshim <command>: <message> [verify code N: <reason>]".
 std::string ErrorLine(absl::string_view command, const absl::Status& status);
+
+// SecondsFlag turns a duration flag's value into a Duration. Errors:
+// FailedPrecondition (exit 2), naming `flag` and the range, unless `seconds`
+// is a finite number in (0, max_seconds] (0, negative, nan, inf and 1e308
+// are refused: they would spin a loop or fail every operation at once).
+absl::StatusOr<absl::Duration> SecondsFlag(absl::string_view flag, double seconds,
+                                           double max_seconds = 86400);
+
+// PortFlag checks a port flag's value. Errors: FailedPrecondition (exit 2),
+// naming `flag`, unless it is 1..65535 (or 0 when `allow_zero`: "any free
+// port", for servers).
+absl::StatusOr<int> PortFlag(absl::string_view flag, int port, bool allow_zero);
 
 // KeyArgFor returns the key argument to use with `certfile`: `keyfile` when
 // given; else, for a store: certificate, the same record (default field

@@ -82,11 +82,11 @@ int RunConnect(const std::vector<std::string>& args) {
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(kSpec, args, std::cout, std::cerr);
   if (!parsed.ok()) return ExitForParse(parsed.status());
   auto fail = [](const absl::Status& s) { return ReportFailure("connect", s); };
-  const int port = absl::GetFlag(FLAGS_port);
-  if (port <= 0 || port > 65535) {
-    std::cerr << "sslshim connect: --port must be 1..65535\n";
-    return kExitUsage;
-  }
+  absl::StatusOr<int> port = PortFlag("port", absl::GetFlag(FLAGS_port), false);
+  if (!port.ok()) return fail(port.status());
+  absl::StatusOr<absl::Duration> timeout =
+      SecondsFlag("timeout", absl::GetFlag(FLAGS_timeout));
+  if (!timeout.ok()) return fail(timeout.status());
   absl::StatusOr<std::unique_ptr<CliRuntime>> rt = CliRuntime::FromFlags();
   if (!rt.ok()) return fail(rt.status());
   absl::StatusOr<std::shared_ptr<shim::SSLContext>> ctx = ClientContext(**rt);
@@ -94,14 +94,13 @@ int RunConnect(const std::vector<std::string>& args) {
   const std::string host = absl::GetFlag(FLAGS_host);
   std::string server_hostname = absl::GetFlag(FLAGS_server_hostname);
   if (server_hostname.empty()) server_hostname = host;
-  const absl::Duration timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout));
-  absl::StatusOr<int> fd = ConnectTcp(host, port, timeout);
+  absl::StatusOr<int> fd = ConnectTcp(host, *port, *timeout);
   // A refused or timed-out connection is a failed operation, not bad input.
   if (!fd.ok()) return fail(absl::UnavailableError(fd.status().message()));
   absl::StatusOr<std::unique_ptr<shim::SSLSocket>> sock = (*ctx)->wrap_socket(
       *fd, {.do_handshake_on_connect = false, .server_hostname = server_hostname});
   if (!sock.ok()) return fail(sock.status());
-  (void)(*sock)->settimeout(timeout);
+  (void)(*sock)->settimeout(*timeout);
   if (absl::Status hs = (*sock)->do_handshake(); !hs.ok()) return fail(hs);
   nlohmann::json result = {
       {"ok", true}, {"handshake", "ok"}, {"version", (*sock)->version().value_or("")}};

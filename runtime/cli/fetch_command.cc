@@ -4,10 +4,13 @@
 #include <utility>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "runtime/cli/cli_common.h"
+#include "runtime/header_list.h"
 #include "runtime/https_client.h"
+#include "runtime/url.h"
 
 ABSL_FLAG(std::string, cacert, "", "CA bundle to verify the server with");
 ABSL_FLAG(std::string, cert, "", "client certificate chain");
@@ -44,7 +47,9 @@ const CommandSpec kSpec = {
               {"d", "request body (method POST unless -X)"},
               {"X", "request method (default GET, or POST with -d)"},
               {"body", "include the response body in the JSON"},
-              {"timeout", "seconds for connect, handshake and each read/write"},
+              {"timeout",
+               "seconds for the whole request: connect, handshake, sending "
+               "and the complete response (like curl --max-time)"},
               {"store", "certificate store URL (default $SSLSHIM_STORE)"},
               {"app", "app.yaml (path or store: ref)"}},
     .min_positional = 1,
@@ -57,7 +62,22 @@ absl::StatusOr<ClientRequest> BuildRequest(CliRuntime& rt, const ParsedArgs& arg
   req.body = absl::GetFlag(FLAGS_d);
   req.method = absl::GetFlag(FLAGS_X);
   if (req.method.empty()) req.method = req.body.empty() ? "GET" : "POST";
-  req.timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout));
+  // A URL or method that cannot be sent is a usage error, like a bad --port
+  // elsewhere (exit 2), not a verdict about the server.
+  if (absl::StatusOr<Url> url = ParseUrl(req.url); !url.ok()) {
+    return absl::FailedPreconditionError(url.status().message());
+  }
+  if (!req.method.empty() && !IsHttpToken(req.method)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "-X '", absl::CHexEscape(req.method), "': not an HTTP method token"));
+  }
+  // --timeout bounds the whole request, not each read: a server that drips
+  // a byte at a time or never ends its response is cut off at the deadline.
+  absl::StatusOr<absl::Duration> timeout =
+      SecondsFlag("timeout", absl::GetFlag(FLAGS_timeout));
+  if (!timeout.ok()) return timeout.status();
+  req.timeout = *timeout;
+  req.deadline = *timeout;
   auto it = args.repeated.find("H");
   for (const std::string& h :
        it == args.repeated.end() ? std::vector<std::string>{} : it->second) {
@@ -104,8 +124,7 @@ int RunFetch(const std::vector<std::string>& args) {
   if (!req->verify.is_set()) defaults.verify = app.verify_policy().ClientVerify({});
   HttpsClient client(std::move(defaults));
   absl::StatusOr<ClientResponse> r = client.Fetch(*req);
-  // Bad URLs are InvalidArgument (exit 3, requests' InvalidURL is a
-  // ValueError); TLS refusals, DNS, refused connections, timeouts exit 1.
+  // TLS refusals, DNS, refused connections, timeouts exit 1.
   if (!r.ok()) return fail(r.status());
   nlohmann::json headers = nlohmann::json::array();
   for (const auto& [name, value] : r->headers.fields()) headers.push_back({name, value});

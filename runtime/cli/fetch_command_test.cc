@@ -3,13 +3,20 @@
 // and a Python ssl + http.server with CERT_REQUIRED; verification failure
 // (exit 1, verify code), -k, and the PYTHONHTTPSVERIFY toggle.
 
+#include <algorithm>
+#include <functional>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/time/clock.h"
 #include "runtime/cli/cli_test_util.h"
+#include "runtime/net.h"
+#include "shim/ssl.h"
 
 namespace sslshim::runtime::cli {
 namespace {
@@ -126,7 +133,7 @@ TEST_F(FetchTest, RefusedAndBadUrl) {
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_EQ(OutputJson(r)["ok"], false);
   r = RunSslshim({"fetch", "--cacert", files_.ca, "notaurl"});
-  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
   r = RunSslshim({"fetch", "--cacert", files_.ca, "-H", "NoColon", url_});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
 }
@@ -171,6 +178,131 @@ TEST(FetchPythonServerTest, MutualTlsAgainstPythonSslServer) {
   EXPECT_EQ(j["status"], 200);
   EXPECT_THAT(j["body"].get<std::string>(), HasSubstr("hello "));
   EXPECT_EQ((*py)->Wait().exit_code, 0);
+}
+
+// A hostile HTTPS server on loopback (facade server socket in a thread):
+// reads the request, then answers with `respond` until the client leaves or
+// the server is destroyed.
+class HostileServer {
+ public:
+  using Respond = std::function<absl::Status(shim::SSLSocket&, const bool& stop)>;
+  HostileServer(const CliFiles& files, Respond respond) {
+    absl::StatusOr<TcpListener> l = TcpListener::Listen("127.0.0.1", 0);
+    EXPECT_TRUE(l.ok()) << l.status();
+    listener_ = std::make_unique<TcpListener>(*std::move(l));
+    auto ctx = shim::SSLContext::Create(shim::PROTOCOL_TLS_SERVER);
+    EXPECT_TRUE(ctx.ok());
+    EXPECT_TRUE((*ctx)->load_cert_chain(files.server_chain, files.server_key).ok());
+    thread_ = std::thread([this, ctx = *ctx, respond] {
+      absl::StatusOr<int> fd = listener_->Accept(absl::Seconds(20));
+      if (!fd.ok()) return;
+      auto sock = ctx->wrap_socket(*fd, {.server_side = true});
+      if (!sock.ok()) return;
+      (void)(*sock)->settimeout(absl::Seconds(20));
+      (void)(*sock)->recv(65536);  // the request
+      (void)respond(**sock, stop_);
+    });
+  }
+  ~HostileServer() {
+    stop_ = true;
+    thread_.join();
+  }
+  std::string Url() const {
+    return absl::StrCat("https://localhost:", listener_->port(), "/");
+  }
+
+ private:
+  std::unique_ptr<TcpListener> listener_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Each hostile server must be cut off by `fetch --timeout 2` (the whole
+// request, not each read) or by a limit, never hold the client longer.
+void ExpectCutOff(const CliFiles& files, HostileServer::Respond respond,
+                  const std::string& expected_message) {
+  HostileServer server(files, respond);
+  const absl::Time start = absl::Now();
+  interop::SubprocessResult r = RunSslshim(
+      {"fetch", "--cacert", files.ca, "--timeout", "2", server.Url()}, {},
+      absl::Seconds(30));
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_FALSE(r.timed_out) << Describe(r);
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_LT(took, absl::Seconds(5)) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr(expected_message)) << Describe(r);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << Describe(r);
+}
+
+TEST(FetchHostileServerTest, DripFeedIsCutOffAtTheOverallDeadline) {
+  const CliFiles files = WriteTestPki();
+  ExpectCutOff(
+      files,
+      [](shim::SSLSocket& s, const bool& stop) -> absl::Status {
+        std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+        head += std::string(100, 'x');
+        for (char c : head) {
+          if (stop) break;
+          absl::Status st = s.sendall(std::string(1, c));
+          if (!st.ok()) return st;
+          absl::SleepFor(absl::Milliseconds(500));
+        }
+        return absl::OkStatus();
+      },
+      "overall deadline of 2s exceeded");
+}
+
+TEST(FetchHostileServerTest, EndlessContinueIsCutOff) {
+  const CliFiles files = WriteTestPki();
+  ExpectCutOff(
+      files,
+      [](shim::SSLSocket& s, const bool& stop) -> absl::Status {
+        while (!stop) {
+          absl::Status st = s.sendall("HTTP/1.1 100 Continue\r\n\r\n");
+          if (!st.ok()) return st;
+        }
+        return absl::OkStatus();
+      },
+      "interim (1xx) responses");
+}
+
+TEST(FetchHostileServerTest, HugeContentLengthIsRefusedAtTheHeaders) {
+  const CliFiles files = WriteTestPki();
+  ExpectCutOff(
+      files,
+      [](shim::SSLSocket& s, const bool& stop) -> absl::Status {
+        absl::Status st =
+            s.sendall("HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n");
+        while (st.ok() && !stop) {
+          st = s.sendall(std::string(16384, 'x'));
+        }
+        return st;
+      },
+      "Content-Length 99999999999 exceeds");
+}
+
+// Usage mistakes are exit 2 with one stderr line, the same as a bad --port
+// in connect (regressions: a bad URL port was exit 3; a CR/LF in -X split
+// the stderr line; --timeout 0/nan/1e308 were accepted).
+TEST(FetchUsageTest, BadUrlsMethodsAndTimeoutsAreUsageErrors) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"fetch", "https://localhost:99999/"},
+           {"fetch", "https://localhost:abc/"},
+           {"fetch", "notaurl"},
+           {"fetch", "-X", "GET\r\nX-Injected: 1", "https://localhost:1/"},
+           {"fetch", "-X", "", "https://localhost:1/"},
+           {"fetch", "--timeout", "0", "https://localhost:1/"},
+           {"fetch", "--timeout", "-1", "https://localhost:1/"},
+           {"fetch", "--timeout", "nan", "https://localhost:1/"},
+           {"fetch", "--timeout", "1e308", "https://localhost:1/"},
+           {"connect", "--port", "99999"},
+           {"connect", "--port", "1", "--timeout", "nan"}}) {
+    interop::SubprocessResult r = RunSslshim(args);
+    SCOPED_TRACE(args[args.size() - 1]);
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << Describe(r);
+    EXPECT_THAT(r.err, ::testing::Not(HasSubstr("\r"))) << Describe(r);
+  }
 }
 
 }  // namespace
