@@ -3,10 +3,8 @@
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <poll.h>
-#include <string.h>
-#include <sys/time.h>
 
-#include <deque>
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -14,118 +12,17 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "certstore/store_util.h"
 #include "openssl/sha.h"
 
 namespace sslshim::certstore {
-namespace redis_internal {
-
-void ReplyDeleter::operator()(redisReply* r) const { freeReplyObject(r); }
-
-namespace {
-
-timeval AsTimeval(absl::Duration d) { return absl::ToTimeval(d); }
-
-absl::Status MapErrorReply(absl::string_view endpoint, absl::string_view msg) {
-  std::string text = absl::StrCat(endpoint, ": ", msg);
-  if (absl::StartsWith(msg, "NOPERM") || absl::StartsWith(msg, "NOAUTH") ||
-      absl::StartsWith(msg, "WRONGPASS")) {
-    return absl::PermissionDeniedError(text);
-  }
-  if (absl::StartsWith(msg, "LOADING") || absl::StartsWith(msg, "BUSY") ||
-      absl::StartsWith(msg, "MASTERDOWN")) {
-    return absl::UnavailableError(text);
-  }
-  if (absl::StartsWith(msg, "NOSCRIPT")) return absl::NotFoundError(text);
-  return absl::InternalError(text);
-}
-
-}  // namespace
-
-Connection::Connection(const RedisStoreOptions& options) : options_(options) {}
-
-Connection::~Connection() { Drop(); }
-
-void Connection::Drop() {
-  if (ctx_ != nullptr) redisFree(ctx_);
-  ctx_ = nullptr;
-}
-
-std::string Connection::Endpoint() const {
-  return absl::StrCat("redis://",
-                      options_.username.empty() ? "" : options_.username + "@",
-                      options_.host, ":", options_.port, "/", options_.db);
-}
-
-absl::Status Connection::IoError(absl::string_view op) {
-  std::string detail = ctx_ ? ctx_->errstr : "no connection";
-  bool timeout = ctx_ && ctx_->err == REDIS_ERR_IO &&
-                 (errno == EAGAIN || errno == EWOULDBLOCK ||
-                  absl::StrContains(detail, "temporarily unavailable"));
-  Drop();
-  std::string msg = absl::StrCat(Endpoint(), ": ", op, ": ", detail);
-  if (timeout) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        msg, " (timed out after ", absl::FormatDuration(options_.command_timeout), ")"));
-  }
-  return absl::UnavailableError(absl::StrCat(msg, " (is redis-server up?)"));
-}
-
-absl::Status Connection::Connected() {
-  if (ctx_ != nullptr) return absl::OkStatus();
-  ctx_ = redisConnectWithTimeout(options_.host.c_str(), options_.port,
-                                 AsTimeval(options_.connect_timeout));
-  if (ctx_ == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat(Endpoint(), ": cannot allocate redis context"));
-  }
-  if (ctx_->err) return IoError("connect");
-  redisSetTimeout(ctx_, AsTimeval(options_.command_timeout));
-  redisEnableKeepAlive(ctx_);
-  if (!options_.password.empty()) {
-    std::vector<std::string> auth = {"AUTH"};
-    if (!options_.username.empty()) auth.push_back(options_.username);
-    auth.push_back(options_.password);
-    absl::StatusOr<ReplyPtr> r = Command(auth);
-    if (!r.ok()) {
-      Drop();
-      return r.status();
-    }
-  }
-  if (options_.db != 0) {
-    absl::StatusOr<ReplyPtr> r = Command({"SELECT", absl::StrCat(options_.db)});
-    if (!r.ok()) {
-      Drop();
-      return r.status();
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<ReplyPtr> Connection::Command(const std::vector<std::string>& args) {
-  absl::Status s = Connected();
-  if (!s.ok()) return s;
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const std::string& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  ReplyPtr reply(static_cast<redisReply*>(
-      redisCommandArgv(ctx_, argv.size(), argv.data(), lens.data())));
-  if (!reply) return IoError(args[0]);
-  if (reply->type == REDIS_REPLY_ERROR) {
-    return MapErrorReply(Endpoint(), absl::string_view(reply->str, reply->len));
-  }
-  return reply;
-}
-
-}  // namespace redis_internal
 
 namespace {
 
 using redis_internal::Connection;
 using redis_internal::ReplyPtr;
+using redis_internal::Retry;
 
 // KEYS[1] record, KEYS[2] index; ARGV[1] expected ("any" or number),
 // ARGV[2] value, ARGV[3] path, ARGV[4] channel. Returns {ok, generation}.
@@ -186,22 +83,30 @@ std::string ChannelName(const RedisStoreOptions& o) { return o.key_namespace + "
 // Subscribes on its own connection; see the header comment.
 class RedisWatcher : public Watcher {
  public:
-  RedisWatcher(const RedisStoreOptions& options, KeyPath prefix)
-      : options_(options), conn_(options), prefix_(std::move(prefix)) {}
+  RedisWatcher(const RedisStoreOptions& options, std::shared_ptr<MasterLocator> locator,
+               KeyPath prefix)
+      : options_(options),
+        conn_(options, std::move(locator)),
+        prefix_(std::move(prefix)) {}
 
   absl::Status Subscribe() {
-    absl::StatusOr<ReplyPtr> r = conn_.Command({"SUBSCRIBE", ChannelName(options_)});
-    return r.status();
+    return conn_.Command({"SUBSCRIBE", ChannelName(options_)}, Retry::kNever).status();
   }
 
   absl::StatusOr<absl::optional<WatchEvent>> Next(absl::Duration timeout) override {
     absl::Time deadline = absl::Now() + timeout;
+    absl::Duration backoff = absl::Milliseconds(20);
     while (true) {
       if (conn_.context() == nullptr) {
-        // Reconnect after a drop, then tell the caller to re-list.
+        // Resubscribe after a drop (on the current master), then tell the
+        // caller to re-list. Keep trying until the deadline, not in a spin.
         absl::Status s = Subscribe();
-        if (!s.ok()) return s;
-        return WatchEvent{WatchEvent::Type::kResync, {}, 0};
+        if (s.ok()) return WatchEvent{WatchEvent::Type::kResync, {}, 0};
+        absl::Duration left = deadline - absl::Now();
+        if (left <= absl::ZeroDuration()) return s;
+        absl::SleepFor(std::min(backoff, left));
+        backoff = std::min(backoff * 2, absl::Milliseconds(400));
+        continue;
       }
       redisContext* c = conn_.context();
       void* raw = nullptr;
@@ -252,11 +157,13 @@ class RedisWatcher : public Watcher {
 }  // namespace
 
 RedisStore::RedisStore(RedisStoreOptions options)
-    : options_(std::move(options)), conn_(options_) {}
+    : options_(std::move(options)),
+      locator_(std::make_shared<MasterLocator>(options_)),
+      conn_(options_, locator_) {}
 
 RedisStore::~RedisStore() = default;
 
-std::string RedisStore::Describe() const { return conn_.Endpoint(); }
+std::string RedisStore::Describe() const { return locator_->Describe(); }
 
 std::string RedisStore::RecordKey(const KeyPath& path) const {
   return absl::StrCat(options_.key_namespace, "/r/", path.ToString());
@@ -264,10 +171,23 @@ std::string RedisStore::RecordKey(const KeyPath& path) const {
 
 absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(
     RedisStoreOptions options) {
-  if (options.host.empty() || options.port <= 0 || options.port > 65535 ||
-      options.db < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid redis endpoint ", options.host, ":", options.port, "/", options.db));
+  if (options.db < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid redis database number ", options.db));
+  }
+  std::vector<RedisAddress> nodes = options.sentinels;
+  if (nodes.empty()) nodes.push_back({options.host, options.port});
+  for (const RedisAddress& a : nodes) {
+    if (a.host.empty() || a.port <= 0 || a.port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid redis endpoint ", a.ToString()));
+    }
+  }
+  if (!options.sentinels.empty() && options.master_name.empty()) {
+    return absl::InvalidArgumentError("redis sentinel mode needs a master name");
+  }
+  if (options.replica_acks < 0) {
+    return absl::InvalidArgumentError("redis replica_acks must not be negative");
   }
   if (options.key_namespace.empty()) {
     return absl::InvalidArgumentError("redis key_namespace must not be empty");
@@ -275,7 +195,7 @@ absl::StatusOr<std::unique_ptr<RedisStore>> RedisStore::Create(
   std::unique_ptr<RedisStore> store(new RedisStore(std::move(options)));
   std::lock_guard<std::mutex> lock(store->mu_);
   // PING checks the endpoint and the credentials (NOAUTH without a password).
-  absl::Status s = store->conn_.Command({"PING"}).status();
+  absl::Status s = store->conn_.Command({"PING"}, Retry::kNever).status();
   if (!s.ok()) return s;
   return store;
 }
@@ -287,11 +207,37 @@ absl::StatusOr<ReplyPtr> RedisStore::Eval(const std::string& script,
   std::vector<std::string> cmd = {"EVALSHA", sha, absl::StrCat(num_keys)};
   cmd.insert(cmd.end(), keys_and_args.begin(), keys_and_args.end());
   std::lock_guard<std::mutex> lock(mu_);
-  absl::StatusOr<ReplyPtr> r = conn_.Command(cmd);
-  if (r.ok() || !absl::IsNotFound(r.status())) return r;
-  cmd[0] = "EVAL";  // NOSCRIPT: first use since the server started.
-  cmd[1] = script;
-  return conn_.Command(cmd);
+  absl::StatusOr<ReplyPtr> r = conn_.Command(cmd, Retry::kIfNotSent);
+  if (absl::IsNotFound(r.status())) {
+    cmd[0] = "EVAL";  // NOSCRIPT: first use since the server started.
+    cmd[1] = script;
+    r = conn_.Command(cmd, Retry::kIfNotSent);
+  }
+  if (!r.ok()) return r;
+  absl::Status s = WaitForReplicas();
+  if (!s.ok()) return s;
+  return r;
+}
+
+absl::Status RedisStore::WaitForReplicas() {
+  if (options_.replica_acks == 0) return absl::OkStatus();
+  absl::StatusOr<ReplyPtr> r = conn_.Command(
+      {"WAIT", absl::StrCat(options_.replica_acks),
+       absl::StrCat(absl::ToInt64Milliseconds(options_.replica_ack_timeout))},
+      Retry::kNever);
+  if (!r.ok()) {
+    return absl::Status(
+        r.status().code(),
+        absl::StrCat("written, but replication unconfirmed: ", r.status().message()));
+  }
+  if ((*r)->type != REDIS_REPLY_INTEGER || (*r)->integer < options_.replica_acks) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        Describe(), ": written on the master, but only ",
+        (*r)->type == REDIS_REPLY_INTEGER ? (*r)->integer : 0, " of ",
+        options_.replica_acks, " replicas acknowledged it within ",
+        absl::FormatDuration(options_.replica_ack_timeout), "; a failover may lose it"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<StoreEntry> RedisStore::Get(const KeyPath& path) {
@@ -378,7 +324,7 @@ absl::StatusOr<ListPage> RedisStore::List(const KeyPath& prefix, size_t limit,
 }
 
 absl::StatusOr<std::unique_ptr<Watcher>> RedisStore::Watch(const KeyPath& prefix) {
-  auto w = std::make_unique<RedisWatcher>(options_, prefix);
+  auto w = std::make_unique<RedisWatcher>(options_, locator_, prefix);
   absl::Status s = w->Subscribe();
   if (!s.ok()) return s;
   return std::unique_ptr<Watcher>(std::move(w));
@@ -386,10 +332,12 @@ absl::StatusOr<std::unique_ptr<Watcher>> RedisStore::Watch(const KeyPath& prefix
 
 absl::Status RedisStore::RawWrite(const KeyPath& path, absl::string_view value) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::StatusOr<ReplyPtr> r =
-      conn_.Command({"HSET", RecordKey(path), "g", "1", "v", std::string(value)});
+  absl::StatusOr<ReplyPtr> r = conn_.Command(
+      {"HSET", RecordKey(path), "g", "1", "v", std::string(value)}, Retry::kIfNotSent);
   if (!r.ok()) return r.status();
-  return conn_.Command({"ZADD", options_.key_namespace + "/i", "0", path.ToString()})
+  return conn_
+      .Command({"ZADD", options_.key_namespace + "/i", "0", path.ToString()},
+               Retry::kIfNotSent)
       .status();
 }
 

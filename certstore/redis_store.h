@@ -15,16 +15,29 @@
 // change event are one atomic step on the server.
 //
 // Tenants: give each tenant its own namespace and a Redis ACL user limited to
-// it, and the server itself refuses everything else:
+// it, turn the `default` user off, and the server itself refuses everything
+// else (README, "Tenants and the Redis ACL"):
 //   ACL SETUSER tenantA on >secret ~certstore/t/tenantA/* &certstore/t/tenantA/*
 //       +@all -@dangerous
+//   ACL SETUSER default off
 // Then open RedisStore{.username = "tenantA", .password = "secret",
-//                      .key_namespace = "certstore/t/tenantA"}.
+//                      .key_namespace = "certstore/t/tenantA"}. A user name is
+// always sent with AUTH (with an empty password if none is given), so a
+// tenant URL without its password fails with PERMISSION_DENIED instead of
+// running as `default`.
 //
 // Failure handling: connect and command timeouts bound every call. When the
 // server is down, calls fail with UNAVAILABLE naming the endpoint; each later
 // call tries to reconnect, so the store recovers by itself when the server
 // comes back. Watchers reconnect too and then report kResync.
+//
+// Sentinel mode (RedisStoreOptions::sentinels): the store asks the sentinels
+// for the master, checks ROLE, and when the master goes away (connection
+// lost, timeout, READONLY) asks again and reconnects, within failover_wait.
+// Reads are retried; a write is retried only when it surely did not run
+// (otherwise UNAVAILABLE: its outcome is unknown). Watchers resubscribe on
+// the new master and report kResync. Describe() names the master in use and
+// the last failover.
 
 #ifndef SSLSHIM_CERTSTORE_REDIS_STORE_H_
 #define SSLSHIM_CERTSTORE_REDIS_STORE_H_
@@ -34,66 +47,12 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/time.h"
+#include "certstore/redis_connection.h"
+#include "certstore/redis_options.h"
+#include "certstore/redis_sentinel.h"
 #include "certstore/store.h"
 
-struct redisContext;
-struct redisReply;
-
 namespace sslshim::certstore {
-
-// RedisStoreOptions configures RedisStore::Create().
-struct RedisStoreOptions {
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  int db = 0;
-  std::string username;  // Redis 6+ ACL user; empty for the default user.
-  std::string password;  // Empty for none.
-  std::string key_namespace = "certstore";
-  absl::Duration connect_timeout = absl::Seconds(1);
-  absl::Duration command_timeout = absl::Seconds(2);
-};
-
-namespace redis_internal {
-
-// ReplyPtr owns a hiredis reply.
-struct ReplyDeleter {
-  void operator()(redisReply* r) const;
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-// Connection is one hiredis connection that reconnects on demand. Not
-// thread-safe; RedisStore guards it with a mutex.
-class Connection {
- public:
-  explicit Connection(const RedisStoreOptions& options);
-  ~Connection();
-
-  // Command() sends one command and returns its reply; a Redis error reply
-  // is mapped to a status (NOPERM/NOAUTH/WRONGPASS -> PermissionDenied).
-  // Errors: Unavailable / DeadlineExceeded naming the endpoint.
-  absl::StatusOr<ReplyPtr> Command(const std::vector<std::string>& args);
-
-  // Connected() makes sure the connection is up (connect, AUTH, SELECT).
-  absl::Status Connected();
-
-  // context() is the live connection or null. Borrowed.
-  redisContext* context() { return ctx_; }
-
-  // Drop() closes the connection; the next call reconnects.
-  void Drop();
-
-  // Endpoint() is "redis://[user@]host:port/db".
-  std::string Endpoint() const;
-
- private:
-  absl::Status IoError(absl::string_view op);
-
-  const RedisStoreOptions options_;
-  redisContext* ctx_ = nullptr;
-};
-
-}  // namespace redis_internal
 
 // RedisStore implements Store over one Redis database.
 class RedisStore : public Store {
@@ -114,6 +73,10 @@ class RedisStore : public Store {
   absl::StatusOr<std::unique_ptr<Watcher>> Watch(const KeyPath& prefix) override;
   std::string Describe() const override;
 
+  // master_status() says which master the store uses and how often it
+  // changed (Sentinel mode; a fixed node never changes).
+  RedisMasterStatus master_status() const { return locator_->status(); }
+
   // Test hook: RawWrite() stores raw value bytes at `path` (generation 1).
   absl::Status RawWrite(const KeyPath& path, absl::string_view value);
 
@@ -123,11 +86,15 @@ class RedisStore : public Store {
  private:
   explicit RedisStore(RedisStoreOptions options);
 
+  // Eval() runs a write script (EVALSHA, EVAL on NOSCRIPT), then WAITs for
+  // options_.replica_acks replicas.
   absl::StatusOr<redis_internal::ReplyPtr> Eval(
       const std::string& script, const std::string& sha,
       const std::vector<std::string>& keys_and_args, int num_keys);
+  absl::Status WaitForReplicas();
 
   const RedisStoreOptions options_;
+  const std::shared_ptr<MasterLocator> locator_;
   std::mutex mu_;
   redis_internal::Connection conn_;  // Guarded by mu_.
 };

@@ -1,6 +1,5 @@
 #include "certstore/redis_store.h"
 
-#include <hiredis/hiredis.h>
 #include <signal.h>
 
 #include "absl/strings/str_cat.h"
@@ -45,21 +44,7 @@ KeyPath P(std::initializer_list<KeyPath::Arg> args) { return *KeyPath::Of(args);
 
 // Runs one command as the default user; returns the reply as text.
 std::string Admin(int port, const std::vector<std::string>& args) {
-  redisContext* c = redisConnect("127.0.0.1", port);
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const std::string& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  redisReply* r = static_cast<redisReply*>(
-      redisCommandArgv(c, argv.size(), argv.data(), lens.data()));
-  std::string out = r == nullptr ? "no reply"
-                    : r->str     ? std::string(r->str, r->len)
-                                 : absl::StrCat(r->integer);
-  if (r) freeReplyObject(r);
-  redisFree(c);
-  return out;
+  return ::sslshim::testing::RedisCommand(port, args).value_or("no reply");
 }
 
 // A store with 300 ms connect and command timeouts.
@@ -146,6 +131,78 @@ TEST(RedisAuthTest, PasswordRequiredAndChecked) {
   ASSERT_OK_AND_ASSIGN(
       auto store, RedisStore::Create({.port = server->port(), .password = "s3cret"}));
   EXPECT_THAT(store->Put(P({"A", 1}), "v", kAnyGeneration), IsOk());
+}
+
+// Item 7 of issue 8: no status may carry the password, wherever it fails.
+TEST(RedisAuthTest, PasswordNeverInAnyMessage) {
+  constexpr char kSecret[] = "SeCrEt1";
+  ASSERT_OK_AND_ASSIGN(auto secured,
+                       RedisServer::Start({.extra_args = {"--requirepass", "right"}}));
+  ASSERT_OK_AND_ASSIGN(auto open, RedisServer::Start());
+  // A server that echoes the password: AUTH renamed away, so Redis answers
+  // "unknown command 'AUTH', with args beginning with: 'u' 'SeCrEt1'".
+  ASSERT_OK_AND_ASSIGN(
+      auto echoing, RedisServer::Start({.extra_args = {"--rename-command", "AUTH", ""}}));
+  std::vector<absl::Status> errors;
+  for (int port : {secured->port(), open->port(), echoing->port(), 1}) {
+    for (const char* user : {"", "u"}) {
+      absl::StatusOr<std::unique_ptr<RedisStore>> s =
+          RedisStore::Create({.port = port, .username = user, .password = kSecret});
+      ASSERT_FALSE(s.ok()) << port << " " << user;
+      errors.push_back(s.status());
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(
+      auto ok, RedisStore::Create({.port = secured->port(), .password = "right"}));
+  ASSERT_OK(ok->Put(P({"A", 1}), "v", kAnyGeneration).status());
+  ASSERT_OK(secured->Stop());
+  errors.push_back(ok->Get(P({"A", 1})).status());
+  for (const absl::Status& e : errors) {
+    EXPECT_FALSE(e.ok());
+    EXPECT_THAT(e.ToString(), Not(HasSubstr(kSecret)));
+  }
+  EXPECT_THAT(errors[5].message(), HasSubstr("<redacted>"));  // The echoing server.
+  EXPECT_THAT(errors[5], StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(ok->Describe(), Not(HasSubstr("right")));
+}
+
+// Item 10 of issue 8: a password for a server without one is a permission
+// problem (exit 5), not an internal error (exit 8).
+TEST(RedisAuthTest, PasswordAgainstPasswordlessServerIsPermissionDenied) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  EXPECT_THAT(RedisStore::Create({.port = server->port(), .password = "pw"}),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       HasSubstr("AUTH as the default user refused")));
+}
+
+// Item 6 of issue 8: a user name without a password must not fall back to
+// the `default` user, even where `default` is still on and reads everything.
+TEST(RedisAclTest, UserNameWithoutPasswordNeverRunsAsDefault) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  const int port = server->port();
+  ASSERT_EQ(
+      Admin(port, {"ACL", "SETUSER", "tenantA", "on", ">pwA", "~certstore/t/tenantA/*",
+                   "&certstore/t/tenantA/*", "+@all", "-@dangerous"}),
+      "OK");
+  ASSERT_OK_AND_ASSIGN(
+      auto b_admin,
+      RedisStore::Create({.port = port, .key_namespace = "certstore/t/tenantB"}));
+  ASSERT_OK(b_admin->Put(P({"Cert", 1}), "tenant B secret", kAnyGeneration).status());
+  EXPECT_THAT(
+      RedisStore::Create(
+          {.port = port, .username = "tenantA", .key_namespace = "certstore/t/tenantB"}),
+      StatusIs(absl::StatusCode::kPermissionDenied,
+               HasSubstr("AUTH as user tenantA refused: WRONGPASS")));
+  // A `nopass` ACL user is how Redis grants a user without a password; the
+  // user name is still what the connection runs as.
+  ASSERT_EQ(Admin(port, {"ACL", "SETUSER", "reader", "on", "nopass", "~certstore/t/r/*",
+                         "+@read", "+@connection"}),
+            "OK");
+  ASSERT_OK_AND_ASSIGN(
+      auto reader,
+      RedisStore::Create(
+          {.port = port, .username = "reader", .key_namespace = "certstore/t/tenantB"}));
+  EXPECT_THAT(reader->Get(P({"Cert", 1})), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST(RedisAclTest, TenantUserIsConfinedByTheServer) {
