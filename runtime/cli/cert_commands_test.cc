@@ -144,5 +144,36 @@ TEST_F(CertCommandsTest, StoreReferencesWorkLikeFiles) {
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
 }
 
+// `--app store:PATH#field` reads app.yaml from the store (regression: it was
+// documented but read as a file named "store:...").
+TEST_F(CertCommandsTest, AppConfigFromTheStore) {
+  ChildEnv env = {{"SSLSHIM_KEK", std::string(64, 'a')},
+                  {"SSLSHIM_STORE", "lmdb:" + TempDir()}};
+  WriteFile(files_.dir + "/app.yaml",
+            "libraries:\n- name: ssl\n  version: latest\n");
+  WriteFile(files_.dir + "/nossl.yaml", "libraries: [\n");  // Malformed.
+  interop::SubprocessResult imp = RunSslshim(
+      {"store", "import", "App/1", "--cert", files_.server_chain, "--key",
+       files_.server_key, "--field", "app=" + files_.dir + "/app.yaml", "--field",
+       "nossl=" + files_.dir + "/nossl.yaml"},
+      env);
+  ASSERT_EQ(imp.exit_code, 0) << Describe(imp);
+  interop::SubprocessResult r = RunSslshim(
+      {"verify", "--app", "store:App/1#app", "--ca-bundle", files_.ca, "--chain",
+       "store:App/1", "--hostname", "localhost"},
+      env);
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  r = RunSslshim({"verify", "--app", "store:App/1#nossl", "--ca-bundle", files_.ca,
+                  "--chain", files_.server_chain},
+                 env);
+  EXPECT_NE(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("malformed YAML")) << Describe(r);
+  r = RunSslshim({"verify", "--app", "store:App/1#nosuchfield", "--ca-bundle",
+                  files_.ca, "--chain", files_.server_chain},
+                 env);
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("nosuchfield"));
+}
+
 }  // namespace
 }  // namespace sslshim::runtime::cli

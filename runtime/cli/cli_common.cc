@@ -273,13 +273,28 @@ std::string Sha256Fingerprint(absl::string_view der) {
 
 absl::StatusOr<std::unique_ptr<CliRuntime>> CliRuntime::FromFlags() {
   const std::string app_arg = absl::GetFlag(FLAGS_app);
-  absl::StatusOr<std::shared_ptr<AppRuntime>> app =
-      app_arg.empty() ? AppRuntime::Create(shim::StringIO(kDefaultAppYaml))
-                      : AppRuntime::Create(shim::Source(app_arg));
+  const std::string store_flag = absl::GetFlag(FLAGS_store);
+  absl::StatusOr<std::shared_ptr<AppRuntime>> defaults =
+      AppRuntime::Create(shim::StringIO(kDefaultAppYaml));
+  if (!defaults.ok()) return defaults.status();
+  std::unique_ptr<CliRuntime> rt(new CliRuntime(
+      *defaults, store_flag.empty() ? (*defaults)->vars().store_url() : store_flag));
+  if (app_arg.empty()) return rt;
+  // The app config from a path or from the store (`store:App/1#app`); a
+  // store reference is read from --store or the process environment's
+  // store, since the app's own env_variables are not known yet.
+  absl::StatusOr<shim::Source> source = rt->SourceFor(app_arg, "app");
+  if (!source.ok()) return source.status();
+  absl::StatusOr<std::shared_ptr<AppRuntime>> app = AppRuntime::Create(*source);
   if (!app.ok()) return app.status();
-  std::string store_url = absl::GetFlag(FLAGS_store);
-  if (store_url.empty()) store_url = (*app)->vars().store_url();
-  return std::unique_ptr<CliRuntime>(new CliRuntime(*std::move(app), store_url));
+  rt->app_ = *std::move(app);
+  const std::string store_url =
+      store_flag.empty() ? rt->app_->vars().store_url() : store_flag;
+  if (store_url != rt->store_url_) {  // The app's env names another store.
+    rt->store_.reset();
+    rt->store_url_ = store_url;
+  }
+  return rt;
 }
 
 absl::StatusOr<certstore::CertStore*> CliRuntime::store() {

@@ -165,8 +165,10 @@ std::string Sha256Fingerprint(absl::string_view der);
 // --store (else SSLSHIM_STORE) with the KEK of SSLSHIM_KEK.
 class CliRuntime {
  public:
-  // FromFlags builds the runtime from --app and --store. Errors: those of
-  // AppRuntime::Create (config and environment errors).
+  // FromFlags builds the runtime from --app (a path or a `store:` reference,
+  // default field `app`, read from --store or the process environment's
+  // store) and --store. Errors: those of AppRuntime::Create (config and
+  // environment errors) and, for a store reference, of the store read.
   static absl::StatusOr<std::unique_ptr<CliRuntime>> FromFlags();
 
   const AppRuntime& app() const { return *app_; }
