@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <fstream>
@@ -136,6 +137,42 @@ std::string Describe(const interop::SubprocessResult& r) {
   return absl::StrCat("exit ", r.exit_code, " signal ", r.term_signal,
                       r.timed_out ? " (timed out)" : "", "\nstdout: ", r.out,
                       "\nstderr: ", r.err);
+}
+
+absl::StatusOr<std::unique_ptr<HostileServer>> HostileServer::Start(
+    const CliFiles& files, Respond respond) {
+  absl::StatusOr<TcpListener> listener = TcpListener::Listen("127.0.0.1", 0);
+  if (!listener.ok()) return listener.status();
+  absl::StatusOr<std::shared_ptr<shim::SSLContext>> ctx =
+      shim::SSLContext::Create(shim::PROTOCOL_TLS_SERVER);
+  if (!ctx.ok()) return ctx.status();
+  absl::Status loaded = (*ctx)->load_cert_chain(files.server_chain, files.server_key);
+  if (!loaded.ok()) return loaded;
+  std::unique_ptr<HostileServer> server(new HostileServer(*std::move(listener)));
+  HostileServer* self = server.get();
+  server->thread_ = std::thread([self, ctx = *ctx, respond = std::move(respond)] {
+    absl::StatusOr<int> fd = self->listener_.Accept(absl::Seconds(20));
+    if (!fd.ok()) return;
+    auto sock = ctx->wrap_socket(*fd, {.server_side = true,
+                                       .do_handshake_on_connect = false});
+    if (!sock.ok()) return;
+    (void)(*sock)->settimeout(absl::Seconds(20));
+    if (!(*sock)->do_handshake().ok()) return;
+    (void)(*sock)->recv(65536);  // The request.
+    (void)respond(**sock, self->stop_);
+  });
+  return server;
+}
+
+HostileServer::~HostileServer() {
+  stop_ = true;
+  // Unblocks an Accept that no client ever reached.
+  ::shutdown(listener_.fd(), SHUT_RDWR);
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string HostileServer::Url() const {
+  return absl::StrCat("https://localhost:", port(), "/");
 }
 
 }  // namespace sslshim::runtime::cli

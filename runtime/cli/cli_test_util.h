@@ -12,14 +12,19 @@
 #ifndef SSLSHIM_RUNTIME_CLI_CLI_TEST_UTIL_H_
 #define SSLSHIM_RUNTIME_CLI_CLI_TEST_UTIL_H_
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "runtime/net.h"
+#include "shim/ssl.h"
 #include "tests/interop/subprocess.h"
 
 namespace sslshim::runtime::cli {
@@ -73,6 +78,34 @@ absl::StatusOr<ServeChild> StartServe(const std::vector<std::string>& args,
 
 // Terminate sends SIGTERM to the child and waits for it.
 interop::SubprocessResult Terminate(ServeChild& child);
+
+// HostileServer is a misbehaving TLS peer on loopback for client-side
+// attacks: a facade server socket (the test PKI's server chain) in a thread
+// that accepts one connection, reads the client's first bytes (the request),
+// then runs `respond`, which should return once `stop` is true or the client
+// has gone. Destruction sets `stop` and joins the thread.
+class HostileServer {
+ public:
+  using Respond = std::function<absl::Status(shim::SSLSocket& socket,
+                                             const std::atomic<bool>& stop)>;
+  // Start listens on 127.0.0.1 (a free port). Errors: listen or context
+  // failures.
+  static absl::StatusOr<std::unique_ptr<HostileServer>> Start(const CliFiles& files,
+                                                              Respond respond);
+  ~HostileServer();
+  HostileServer(const HostileServer&) = delete;
+  HostileServer& operator=(const HostileServer&) = delete;
+
+  int port() const { return listener_.port(); }
+  // Url is "https://localhost:<port>/".
+  std::string Url() const;
+
+ private:
+  explicit HostileServer(TcpListener listener) : listener_(std::move(listener)) {}
+  TcpListener listener_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 // OutputJson parses the last non-empty stdout line of `r` as JSON
 // (discarded on failure).

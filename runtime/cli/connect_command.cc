@@ -6,6 +6,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "runtime/cli/cli_common.h"
 #include "runtime/net.h"
 #include "shim/errors.h"
@@ -116,7 +117,13 @@ int RunConnect(const std::vector<std::string>& args) {
   if (!send.empty()) {
     if (absl::Status s = (*sock)->sendall(send); !s.ok()) return fail(s);
     std::string received;
+    // One deadline for the whole read-back: a peer that drips a byte per
+    // read must not stretch it to send.size() timeouts.
+    const absl::Time deadline = absl::Now() + *timeout;
     while (received.size() < send.size()) {
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) break;  // Report what arrived.
+      (void)(*sock)->settimeout(left);
       absl::StatusOr<std::string> data = (*sock)->recv(send.size() - received.size());
       if (!data.ok()) {
         const shim::ErrorKind kind = shim::GetErrorKind(data.status());

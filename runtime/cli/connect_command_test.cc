@@ -3,10 +3,13 @@
 // and X509 verify code (untrusted CA 20, wrong hostname 62), a closed port,
 // explicit flags and the runtime defaults (SSL_CERT_FILE, PYTHONHTTPSVERIFY).
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/cli/cli_test_util.h"
@@ -119,6 +122,31 @@ TEST_F(ConnectTest, MissingDefaultBundleNamesThePath) {
   interop::SubprocessResult r = Connect({}, {{"SSL_CERT_FILE", "/nonexistent/ca.pem"}});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("/nonexistent/ca.pem"));
+}
+
+// A peer that echoes one byte at a time, each just inside --timeout, is cut
+// off by one deadline for the whole read-back (regression: each read had its
+// own timeout, so 12 bytes could take 12 timeouts).
+TEST(ConnectHostileServerTest, DripFedEchoIsBoundedByOneTimeout) {
+  const CliFiles files = WriteTestPki();
+  absl::StatusOr<std::unique_ptr<HostileServer>> server = HostileServer::Start(
+      files, [](shim::SSLSocket& s, const std::atomic<bool>& stop) -> absl::Status {
+        for (char c : std::string("hello world!")) {
+          if (stop) break;
+          absl::SleepFor(absl::Milliseconds(400));
+          absl::Status st = s.sendall(std::string(1, c));
+          if (!st.ok()) return st;
+        }
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(server.ok()) << server.status();
+  const absl::Time start = absl::Now();
+  interop::SubprocessResult r =
+      RunSslshim({"connect", "--port", std::to_string((*server)->port()), "--cafile",
+                  files.ca, "--server-hostname", "localhost", "--timeout", "1",
+                  "--send", "hello world!"});
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3)) << Describe(r);
+  EXPECT_FALSE(r.timed_out);
 }
 
 TEST(ConnectClosedPortTest, RefusedIsExitOne) {

@@ -4,10 +4,7 @@
 // (exit 1, verify code), -k, and the PYTHONHTTPSVERIFY toggle.
 
 #include <algorithm>
-#include <functional>
-#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,7 +12,6 @@
 #include "gtest/gtest.h"
 #include "absl/time/clock.h"
 #include "runtime/cli/cli_test_util.h"
-#include "runtime/net.h"
 #include "shim/ssl.h"
 
 namespace sslshim::runtime::cli {
@@ -180,51 +176,16 @@ TEST(FetchPythonServerTest, MutualTlsAgainstPythonSslServer) {
   EXPECT_EQ((*py)->Wait().exit_code, 0);
 }
 
-// A hostile HTTPS server on loopback (facade server socket in a thread):
-// reads the request, then answers with `respond` until the client leaves or
-// the server is destroyed.
-class HostileServer {
- public:
-  using Respond = std::function<absl::Status(shim::SSLSocket&, const bool& stop)>;
-  HostileServer(const CliFiles& files, Respond respond) {
-    absl::StatusOr<TcpListener> l = TcpListener::Listen("127.0.0.1", 0);
-    EXPECT_TRUE(l.ok()) << l.status();
-    listener_ = std::make_unique<TcpListener>(*std::move(l));
-    auto ctx = shim::SSLContext::Create(shim::PROTOCOL_TLS_SERVER);
-    EXPECT_TRUE(ctx.ok());
-    EXPECT_TRUE((*ctx)->load_cert_chain(files.server_chain, files.server_key).ok());
-    thread_ = std::thread([this, ctx = *ctx, respond] {
-      absl::StatusOr<int> fd = listener_->Accept(absl::Seconds(20));
-      if (!fd.ok()) return;
-      auto sock = ctx->wrap_socket(*fd, {.server_side = true});
-      if (!sock.ok()) return;
-      (void)(*sock)->settimeout(absl::Seconds(20));
-      (void)(*sock)->recv(65536);  // the request
-      (void)respond(**sock, stop_);
-    });
-  }
-  ~HostileServer() {
-    stop_ = true;
-    thread_.join();
-  }
-  std::string Url() const {
-    return absl::StrCat("https://localhost:", listener_->port(), "/");
-  }
-
- private:
-  std::unique_ptr<TcpListener> listener_;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
 // Each hostile server must be cut off by `fetch --timeout 2` (the whole
 // request, not each read) or by a limit, never hold the client longer.
 void ExpectCutOff(const CliFiles& files, HostileServer::Respond respond,
                   const std::string& expected_message) {
-  HostileServer server(files, respond);
+  absl::StatusOr<std::unique_ptr<HostileServer>> server =
+      HostileServer::Start(files, std::move(respond));
+  ASSERT_TRUE(server.ok()) << server.status();
   const absl::Time start = absl::Now();
   interop::SubprocessResult r = RunSslshim(
-      {"fetch", "--cacert", files.ca, "--timeout", "2", server.Url()}, {},
+      {"fetch", "--cacert", files.ca, "--timeout", "2", (*server)->Url()}, {},
       absl::Seconds(30));
   const absl::Duration took = absl::Now() - start;
   EXPECT_FALSE(r.timed_out) << Describe(r);
@@ -238,7 +199,7 @@ TEST(FetchHostileServerTest, DripFeedIsCutOffAtTheOverallDeadline) {
   const CliFiles files = WriteTestPki();
   ExpectCutOff(
       files,
-      [](shim::SSLSocket& s, const bool& stop) -> absl::Status {
+      [](shim::SSLSocket& s, const std::atomic<bool>& stop) -> absl::Status {
         std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
         head += std::string(100, 'x');
         for (char c : head) {
@@ -256,7 +217,7 @@ TEST(FetchHostileServerTest, EndlessContinueIsCutOff) {
   const CliFiles files = WriteTestPki();
   ExpectCutOff(
       files,
-      [](shim::SSLSocket& s, const bool& stop) -> absl::Status {
+      [](shim::SSLSocket& s, const std::atomic<bool>& stop) -> absl::Status {
         while (!stop) {
           absl::Status st = s.sendall("HTTP/1.1 100 Continue\r\n\r\n");
           if (!st.ok()) return st;
@@ -270,7 +231,7 @@ TEST(FetchHostileServerTest, HugeContentLengthIsRefusedAtTheHeaders) {
   const CliFiles files = WriteTestPki();
   ExpectCutOff(
       files,
-      [](shim::SSLSocket& s, const bool& stop) -> absl::Status {
+      [](shim::SSLSocket& s, const std::atomic<bool>& stop) -> absl::Status {
         absl::Status st =
             s.sendall("HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n");
         while (st.ok() && !stop) {
