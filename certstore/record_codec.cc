@@ -132,7 +132,9 @@ absl::StatusOr<Record> DecodeRecord(absl::string_view bytes) {
     switch (tag) {
       case kField: {
         uint64_t name_len;
-        if (!GetVarint(&p, &name_len) || name_len + 1 > p.size()) {
+        // name_len < p.size(): the name and the sealed byte fit (written so
+        // that a name_len of 2^64-1 cannot wrap the check).
+        if (!GetVarint(&p, &name_len) || name_len >= p.size()) {
           return Malformed("field header");
         }
         std::string name(p.substr(0, name_len));

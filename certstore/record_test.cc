@@ -78,6 +78,22 @@ TEST(RecordCodecTest, UnknownTagsAreSkipped) {
   EXPECT_EQ(back.fields, r.fields);
 }
 
+// Found by tests/fuzz/record_codec_fuzzer: a field whose name length is
+// 2^64-1 wrapped the bounds check (name_len + 1 == 0) and read the byte
+// before the payload as the sealed flag.
+TEST(RecordCodecTest, FieldNameLengthThatWrapsIsDataLoss) {
+  const std::string huge("\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10);
+  for (const std::string& name_len : {huge, std::string("\x03", 1)}) {
+    SCOPED_TRACE(name_len.size());
+    const std::string payload = name_len + "abc";
+    std::string bytes = std::string("SSR\x01\x01", 5) +
+                        static_cast<char>(payload.size()) + payload +
+                        std::string(8, '\0');
+    EXPECT_THAT(DecodeRecord(WithVersion(bytes, 1)),
+                StatusIs(absl::StatusCode::kDataLoss, HasSubstr("field header")));
+  }
+}
+
 }  // namespace
 }  // namespace sslshim::certstore
 
