@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "openssl/asn1.h"
 #include "openssl/bio.h"
+#include "openssl/err.h"
 #include "openssl/mem.h"
 #include "openssl/nid.h"
 #include "openssl/obj.h"
@@ -485,6 +486,10 @@ std::vector<PyValue> CrlUris(const CRL_DIST_POINTS* dps) {
 }  // namespace
 
 PyValue DecodeCertificate(X509* cert) {
+  // What does not decode is rendered or left out, never reported: drop the
+  // errors BoringSSL queues for it (a malformed extension, a bad string),
+  // keeping any the caller had queued before.
+  ERR_set_mark();
   PyValue out = PyValue::Dict({});
   out.Set("subject", NameToTuple(X509_get_subject_name(cert)));
   out.Set("issuer", NameToTuple(X509_get_issuer_name(cert)));
@@ -510,6 +515,7 @@ PyValue DecodeCertificate(X509* cert) {
   SetIfAny(&out, "caIssuers", AiaUris(aia.get(), NID_ad_ca_issuers));
   auto dps = ExtensionD2i(cert, NID_crl_distribution_points, FreeCrlDp);
   SetIfAny(&out, "crlDistributionPoints", CrlUris(dps.get()));
+  ERR_pop_to_mark();
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "openssl/bio.h"
+#include "openssl/err.h"
 #include "openssl/pem.h"
 #include "openssl/x509v3.h"
 #include "shim/peercert_test_util.h"
@@ -336,6 +337,34 @@ TEST(PeerCertTest, ShapeOfAServerCertificate) {
             "('IP Address', '0:0:0:0:0:0:0:1'))}");
   ASSERT_NE(d.Get("subjectAltName"), nullptr);
   EXPECT_EQ(d.Get("subjectAltName")->items()[1].items()[1].str(), "0:0:0:0:0:0:0:1");
+}
+
+// Found by tests/fuzz/peercert_fuzzer: an extension whose value does not
+// decode left BoringSSL's error queue non-empty after DecodeCertificate.
+TEST(PeerCertTest, MalformedExtensionsLeaveNoErrorQueued) {
+  Issued leaf = Issue({.common_name = "bad-ext"}, KeyType::kP256, nullptr);
+  // A SEQUENCE header announcing far more bytes than follow.
+  static constexpr uint8_t kBad[] = {0x30, 0x84, 0x7f, 0xff, 0xff, 0xff};
+  for (int nid : {NID_subject_alt_name, NID_info_access, NID_crl_distribution_points}) {
+    bssl::UniquePtr<ASN1_OCTET_STRING> value(ASN1_OCTET_STRING_new());
+    ASSERT_TRUE(ASN1_OCTET_STRING_set(value.get(), kBad, sizeof(kBad)));
+    bssl::UniquePtr<X509_EXTENSION> ext(
+        X509_EXTENSION_create_by_NID(nullptr, nid, 0, value.get()));
+    ASSERT_NE(ext, nullptr);
+    ASSERT_TRUE(X509_add_ext(leaf.cert.get(), ext.get(), -1));
+  }
+  ERR_clear_error();
+  PyValue d = DecodeCertificate(leaf.cert.get());
+  EXPECT_EQ(ERR_peek_error(), 0u);
+  EXPECT_EQ(d.Get("subjectAltName"), nullptr);
+  EXPECT_EQ(d.Get("OCSP"), nullptr);
+  EXPECT_EQ(d.Get("crlDistributionPoints"), nullptr);
+  EXPECT_EQ(SubjectCommonName(d), "bad-ext");
+  // An error the caller had queued before the call is left alone.
+  ERR_put_error(ERR_LIB_USER, 0, 1, __FILE__, __LINE__);
+  DecodeCertificate(leaf.cert.get());
+  EXPECT_EQ(ERR_GET_LIB(ERR_get_error()), ERR_LIB_USER);
+  EXPECT_EQ(ERR_get_error(), 0u);
 }
 
 }  // namespace
