@@ -15,6 +15,22 @@ namespace {
 
 constexpr size_t kMaxConfigBytes = 1 << 20;
 
+// OneLine C-escapes control characters only: yaml-cpp quotes the offending
+// character raw ("unknown escape character: <CR>"), which would split the
+// one-line error; the rest of its message is kept as written.
+std::string OneLine(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      absl::StrAppend(&out, absl::CEscape(absl::string_view(&c, 1)));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 // Parser walks a yaml-cpp document (the only code here that can see
 // yaml-cpp's exceptions; they never leave this file).
 class Parser {
@@ -262,7 +278,7 @@ absl::StatusOr<AppConfig> ParseAppConfig(absl::string_view yaml, absl::string_vi
     if (!s.ok()) return s;
   } catch (const YAML::Exception& e) {
     // e.msg is yaml-cpp's reason without its own "line N" prefix.
-    return parser.Error(e.mark, absl::StrCat("malformed YAML: ", e.msg));
+    return parser.Error(e.mark, absl::StrCat("malformed YAML: ", OneLine(e.msg)));
   }
   return config;
 }

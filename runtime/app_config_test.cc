@@ -15,6 +15,7 @@ using ::sslshim::testing::IsOk;
 using ::sslshim::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kAppYaml[] = R"(runtime: python27
 api_version: 1
@@ -170,6 +171,16 @@ TEST(AppConfigTest, DeepNestingFailsCleanly) {
   std::string deep = "env_variables:\n  A: " + std::string(5000, '[') + "\n";
   EXPECT_THAT(ParseAppConfig(deep),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("app.yaml:")));
+}
+
+// Found by tests/fuzz/app_config_fuzzer: yaml-cpp quotes the offending
+// character raw, so a CR or LF after a backslash split the one-line error.
+TEST(AppConfigTest, MalformedYamlErrorStaysOneLine) {
+  absl::StatusOr<AppConfig> c = ParseAppConfig("a: \"\\\r\"\n");
+  EXPECT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument,
+                          HasSubstr("app.yaml:1: malformed YAML: unknown escape "
+                                    "character: \\r")));
+  EXPECT_THAT(c.status().message(), Not(HasSubstr("\r")));
 }
 
 }  // namespace
