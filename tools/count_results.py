@@ -4,16 +4,27 @@
 Prints one line "N passed, N failed" and exits 1 when any case failed, any
 test target produced no XML, or no case ran at all. Skipped (DISABLED_ or
 GTEST_SKIP) cases are reported as skipped, never as passed.
+
+  count_results.py TESTLOGS [MORE_DIRS...] [--bazel-failed]
+
+Further directories are walked the same way: tools/fuzz.sh --results DIR
+writes DIR/fuzz_<name>/test.xml, one case per fuzzer run.
 """
 import os
 import sys
 import xml.etree.ElementTree as ET
 
 
-def main(testlogs, bazel_failed):
+def walk_all(dirs):
+    """Yields (root, dirs, files) of os.walk over every directory in turn."""
+    for d in dirs:
+        yield from os.walk(d)
+
+
+def main(testlogs, bazel_failed, more_dirs=()):
     passed = failed = skipped = 0
     targets = 0
-    for root, _, files in os.walk(testlogs):
+    for root, _, files in walk_all([testlogs, *more_dirs]):
         if "test.xml" not in files:
             continue
         targets += 1
@@ -54,4 +65,4 @@ def main(testlogs, bazel_failed):
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if a != "--bazel-failed"]
     sys.exit(main(args[0] if args else "bazel-testlogs",
-                  "--bazel-failed" in sys.argv[1:]))
+                  "--bazel-failed" in sys.argv[1:], args[1:]))
