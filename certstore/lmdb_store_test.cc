@@ -1,15 +1,21 @@
 #include "certstore/lmdb_store.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include <iostream>
 #include <random>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/base/internal/endian.h"
 #include "absl/time/clock.h"
 #include "certstore/record.h"
 #include "certstore/store_conformance.h"
@@ -252,6 +258,214 @@ TEST(LmdbStoreTest, BadDirectoryIsAClearError) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(LmdbStore::Create({.directory = "/proc/no/such/dir"}),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("/proc/no/such/dir")));
+}
+
+
+// --- A store damaged underneath an open LmdbStore (issue 8, item 2) ---
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Writes `data` at `offset` of the existing file (same inode, no truncation).
+void WriteAt(const std::string& path, absl::string_view data, off_t offset) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << path;
+  ASSERT_EQ(pwrite(fd, data.data(), data.size(), offset),
+            static_cast<ssize_t>(data.size()));
+  close(fd);
+}
+
+void FlipBytes(const std::string& path, off_t offset, int count) {
+  std::string bytes = ReadAll(path).substr(offset, count);
+  for (char& c : bytes) c ^= 0x5A;
+  WriteAt(path, bytes, offset);
+}
+
+class LmdbDamageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = FreshDir("damage");
+    data_ = dir_ + "/data.mdb";
+    ASSERT_OK_AND_ASSIGN(store_, LmdbStore::Create({.directory = dir_}));
+    // A value far bigger than a page (overflow pages past the first 8 KiB)
+    // and a small one holding a sentinel we can find in the file.
+    ASSERT_OK(store_->Put(P({"Big", 1}), std::string(64 * 1024, 'b'), kAnyGeneration)
+                  .status());
+    ASSERT_OK(store_->Put(P({"Small", 1}), kSentinel, kAnyGeneration).status());
+    ASSERT_OK_AND_ASSIGN(watcher_, store_->Watch(KeyPath::Root()));
+    intact_ = ReadAll(data_);
+    ASSERT_GT(intact_.size(), 16384u);
+  }
+
+  // Every operation fails with DataLoss and the live watch reports it too.
+  void ExpectDataLossEverywhere(absl::string_view why) {
+    EXPECT_THAT(store_->Get(P({"Small", 1})),
+                StatusIs(absl::StatusCode::kDataLoss, HasSubstr(why)));
+    EXPECT_THAT(store_->Get(P({"Big", 1})), StatusIs(absl::StatusCode::kDataLoss));
+    EXPECT_THAT(store_->List(KeyPath::Root(), 10, ""),
+                StatusIs(absl::StatusCode::kDataLoss));
+    EXPECT_THAT(store_->Put(P({"New", 1}), "x", kAnyGeneration),
+                StatusIs(absl::StatusCode::kDataLoss));
+    EXPECT_THAT(watcher_->Next(absl::Milliseconds(50)),
+                StatusIs(absl::StatusCode::kDataLoss));
+  }
+
+  // Restores the file in place; the same store works again.
+  void RestoreAndExpectWorking() {
+    WriteAt(data_, intact_, 0);
+    ASSERT_EQ(truncate(data_.c_str(), intact_.size()), 0);
+    ASSERT_OK_AND_ASSIGN(StoreEntry e, store_->Get(P({"Small", 1})));
+    EXPECT_EQ(e.value, kSentinel);
+    ASSERT_OK_AND_ASSIGN(StoreEntry big, store_->Get(P({"Big", 1})));
+    EXPECT_EQ(big.value, std::string(64 * 1024, 'b'));
+    EXPECT_THAT(watcher_->Next(absl::Milliseconds(50)), IsOk());
+  }
+
+  // Offset of the newest meta page's MDB_meta in the intact file.
+  size_t NewestMeta() const {
+    const size_t page = absl::little_endian::Load32(intact_.data() + 16 + 24);
+    const uint64_t t0 = absl::little_endian::Load64(intact_.data() + 16 + 128);
+    const uint64_t t1 = absl::little_endian::Load64(intact_.data() + page + 16 + 128);
+    return (t1 > t0 ? page : 0) + 16;
+  }
+
+  static constexpr char kSentinel[] = "sentinel-7f3a9c1e-record-value";
+  std::string dir_, data_, intact_;
+  std::unique_ptr<LmdbStore> store_;
+  std::unique_ptr<Watcher> watcher_;
+};
+
+TEST_F(LmdbDamageTest, TruncatedTo8192UnderAnOpenStoreIsDataLossNotSigbus) {
+  ASSERT_EQ(truncate(data_.c_str(), 8192), 0);
+  ExpectDataLossEverywhere("truncated");
+  // A new process opening it is refused too (certstore CLI: exit 7).
+  EXPECT_THAT(LmdbStore::Create({.directory = dir_}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("truncated")));
+  RestoreAndExpectWorking();
+}
+
+TEST_F(LmdbDamageTest, EmptiedUnderAnOpenStoreIsDataLossNeverAnEmptyStore) {
+  ASSERT_EQ(truncate(data_.c_str(), 0), 0);
+  ExpectDataLossEverywhere("empty (0 bytes)");
+  EXPECT_THAT(LmdbStore::Create({.directory = dir_}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("empty (0 bytes)")));
+  EXPECT_EQ(ReadAll(data_).size(), 0u) << "opening must not re-initialise the file";
+  RestoreAndExpectWorking();
+}
+
+TEST_F(LmdbDamageTest, FlippedBytesInADataPageFailTheChecksum) {
+  size_t at = intact_.find(kSentinel);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(intact_.find(kSentinel, at + 1), std::string::npos);
+  FlipBytes(data_, at + 4, 2);
+  EXPECT_THAT(store_->Get(P({"Small", 1})),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("checksum")));
+  // The rest of the store is intact and the watch keeps working.
+  EXPECT_THAT(store_->Get(P({"Big", 1})), IsOk());
+  ASSERT_OK(store_->Put(P({"Other", 1}), "o", kAnyGeneration).status());
+  ASSERT_OK_AND_ASSIGN(absl::optional<WatchEvent> e, watcher_->Next(absl::Seconds(5)));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->path, P({"Other", 1}));
+  // A corrupt record refuses a compare-and-set write but can be deleted.
+  EXPECT_THAT(store_->Put(P({"Small", 1}), "again", 1),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(store_->Delete(P({"Small", 1}), kAnyGeneration), IsOk());
+}
+
+TEST_F(LmdbDamageTest, FlippedBytesInAMetaPageAreDataLoss) {
+  // Two bytes of the main database's root page number (MDB_db.md_root).
+  FlipBytes(data_, NewestMeta() + 72 + 40 + 4, 2);
+  ExpectDataLossEverywhere("meta page");
+  EXPECT_THAT(LmdbStore::Create({.directory = dir_}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("meta page")));
+  RestoreAndExpectWorking();
+  // Two bytes of the last page number (mm_last_pg).
+  FlipBytes(data_, NewestMeta() + 120 + 3, 2);
+  ExpectDataLossEverywhere("meta page");
+  RestoreAndExpectWorking();
+  // The magic of the older meta page: LMDB itself would refuse the next open.
+  const size_t page = absl::little_endian::Load32(intact_.data() + 16 + 24);
+  FlipBytes(data_, NewestMeta() == 16 ? page + 16 : 16, 2);
+  ExpectDataLossEverywhere("bad magic");
+  RestoreAndExpectWorking();
+}
+
+TEST_F(LmdbDamageTest, TruncationBetweenCheckAndReadIsCaughtNotFatal) {
+  int hits = 0;
+  store_->SetAfterCheckHookForTest([&] {
+    if (hits++ == 0) {
+      ASSERT_EQ(truncate(data_.c_str(), 8192), 0);
+    }
+  });
+  EXPECT_THAT(store_->Get(P({"Big", 1})),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("SIGBUS caught")));
+  store_->SetAfterCheckHookForTest(nullptr);
+  EXPECT_THAT(store_->Get(P({"Small", 1})), StatusIs(absl::StatusCode::kDataLoss));
+  RestoreAndExpectWorking();
+}
+
+// Without the guard, the same window kills the process: the net is what
+// keeps it alive, not luck.
+void ReadThroughTheWindowUnguarded(const std::string& dir) {
+  auto store = LmdbStore::Create({.directory = dir, .catch_sigbus = false});
+  if (!store.ok()) _exit(3);
+  if (!(*store)->Put(P({"Big", 1}), std::string(64 * 1024, 'b'), kAnyGeneration).ok()) {
+    _exit(4);
+  }
+  const std::string data = dir + "/data.mdb";
+  (*store)->SetAfterCheckHookForTest([&] {
+    if (truncate(data.c_str(), 8192) != 0) _exit(5);
+  });
+  (void)(*store)->Get(P({"Big", 1}));
+  _exit(0);
+}
+
+TEST(LmdbDamageDeathTest, WithoutTheGuardTheWindowIsFatal) {
+  EXPECT_EXIT(ReadThroughTheWindowUnguarded(FreshDir("unguarded")),
+              ::testing::KilledBySignal(SIGBUS), "");
+}
+
+TEST(LmdbFormatTest, ExistingStoreWithoutFormatMarkerIsCorruptNotEmpty) {
+  // A plain LMDB environment (what an emptied-and-reinitialised or foreign
+  // store looks like): committed, but no certstore format marker.
+  std::string dir = FreshDir("nomarker");
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  MDB_env* env;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0600), 0);
+  MDB_txn* txn;
+  MDB_dbi dbi;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, nullptr, 0, &dbi), 0);
+  MDB_val k{1, const_cast<char*>("k")}, v{1, const_cast<char*>("v")};
+  ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+  EXPECT_THAT(LmdbStore::Create({.directory = dir}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("format marker")));
+}
+
+TEST(LmdbFormatTest, NeverCommittedDataFileIsCreatedAfresh) {
+  // LMDB's initial meta pages and nothing else: creation was interrupted.
+  std::string dir = FreshDir("fresh");
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  MDB_env* env;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0600), 0);
+  mdb_env_close(env);
+  ASSERT_OK_AND_ASSIGN(auto store, LmdbStore::Create({.directory = dir}));
+  EXPECT_THAT(store->Put(P({"A", 1}), "a", kMustNotExist), IsOk());
+}
+
+TEST(LmdbFormatTest, RootPathIsInvalidInputNotUnavailable) {
+  ASSERT_OK_AND_ASSIGN(auto store, LmdbStore::Create({.directory = FreshDir("root")}));
+  EXPECT_THAT(store->Get(KeyPath::Root()), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store->Delete(KeyPath::Root(), kAnyGeneration),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace
