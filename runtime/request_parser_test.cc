@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -211,6 +212,58 @@ TEST(RequestParserTest, MalformedRequestsTable) {
       EXPECT_EQ(parser.Feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &used),
                 RequestParser::Result::kError);
       EXPECT_EQ(used, 0u);
+    }
+  }
+}
+
+// Chunked bodies with extensions and trailers decode the same in every
+// split, and the request after them is parsed from the right byte.
+TEST(RequestParserTest, StrictChunkedDecodingInAnySplit) {
+  const std::string stream =
+      "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n"
+      "5;name=value\r\nhello\r\n1\r\n!\r\n0\r\nX-Trailer: t\r\n\r\n"
+      "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+  for (size_t step : {1, 2, 3, 7, 64, 4096}) {
+    RequestParser parser(RequestLimits{});
+    std::vector<HttpRequest> requests;
+    ASSERT_EQ(FeedAll(parser, stream, step, &requests), 0) << step;
+    ASSERT_EQ(requests.size(), 2u) << step;
+    EXPECT_EQ(requests[0].body, "hello!");
+    EXPECT_EQ(requests[1].target, "/next");
+  }
+}
+
+// What a stricter proxy could frame differently is refused (400), in any
+// split; a chunk over the body limit is refused at its size line (413).
+TEST(RequestParserTest, AmbiguousFramingRefused) {
+  const std::string post = "POST / HTTP/1.1\r\nHost: h\r\n";
+  const std::string te = "Transfer-Encoding: chunked\r\n";
+  const struct {
+    std::string bytes;
+    int status;
+  } cases[] = {
+      {post + te + te + "\r\n0\r\n\r\n", 400},
+      {post + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400},
+      {post + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400},
+      {post + "Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400},
+      {post + "X-A: 1\r\n\tfolded\r\n\r\n", 400},
+      {post + "X-A: a\x0b" "b\r\n\r\n", 400},
+      {"POST / HTTP/1.0\r\n" + te + "\r\n0\r\n\r\n", 400},
+      {post + te + "\r\n3\r\nabcXY0\r\n\r\n", 400},
+      {post + te + "\r\n3\r\nabc0\r\n\r\n", 400},
+      {post + te + "\r\n10000000000000000\r\n", 400},
+      {post + te + "\r\n;x\r\n", 400},
+      {post + te + "\r\n1;" + std::string(2000, 'e') + "\r\n", 400},
+      {post + te + "\r\nfffffffff\r\n", 413},
+      {post + te + "\r\n0\r\n" + std::string(17000, 't') + "\r\n", 431},
+  };
+  for (const auto& c : cases) {
+    for (size_t step : {size_t{1}, c.bytes.size()}) {
+      RequestParser parser(RequestLimits{});
+      std::vector<HttpRequest> requests;
+      EXPECT_EQ(FeedAll(parser, c.bytes, step, &requests), c.status)
+          << absl::CEscape(c.bytes) << " step " << step;
+      EXPECT_TRUE(requests.empty()) << absl::CEscape(c.bytes);
     }
   }
 }
