@@ -304,15 +304,18 @@ bool RedisSentinelGroup::Ready() const {
     absl::StatusOr<std::string> replicas =
         RedisCommand(s->port(), {"SENTINEL", "replicas", name});
     if (!peers.ok() || !replicas.ok()) return false;
-    // Each peer or replica is one flat "name ... flags ..." record.
-    auto count = [](const std::string& text, const std::string& word) {
+    // Replies are flat "key value key value ..." records, one per peer.
+    auto count = [](const std::string& text, const std::string& key,
+                    const std::string& value) {
+      std::vector<std::string> w = absl::StrSplit(text, ' ');
       int n = 0;
-      for (absl::string_view w : absl::StrSplit(text, ' ')) n += w == word;
+      for (size_t i = 0; i + 1 < w.size(); i += 2) {
+        n += w[i] == key && (value.empty() || w[i + 1] == value);
+      }
       return n;
     };
-    if (count(*peers, "name") != static_cast<int>(sentinels_.size()) - 1 ||
-        count(*replicas, "name") != options_.replicas ||
-        count(*replicas, "slave") != options_.replicas) {
+    if (count(*peers, "name", "") != static_cast<int>(sentinels_.size()) - 1 ||
+        count(*replicas, "flags", "slave") != options_.replicas) {
       return false;
     }
   }
