@@ -33,9 +33,9 @@ void CheckErrorLine(absl::string_view yaml, absl::string_view message) {
   absl::string_view rest = message.substr(9);
   const size_t colon = rest.find(':');
   int line = 0;
-  FUZZ_CHECK(colon != absl::string_view::npos &&
-                 absl::SimpleAtoi(rest.substr(0, colon), &line),
-             absl::StrCat("message has no line number: ", message));
+  FUZZ_CHECK(
+      colon != absl::string_view::npos && absl::SimpleAtoi(rest.substr(0, colon), &line),
+      absl::StrCat("message has no line number: ", message));
   const int lines = 1 + static_cast<int>(std::count(yaml.begin(), yaml.end(), '\n'));
   FUZZ_CHECK(line >= 1 && line <= lines + 1,
              absl::StrCat("line ", line, " outside 1..", lines + 1, ": ", message));

@@ -64,10 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     default: {
       const size_t half = bytes.size() / 2;
-      Check(cache->GetCertAndKey(bytes.substr(0, half), bytes.substr(half),
-                                 Password::None())
-                .status(),
-            "GetCertAndKey");
+      Check(
+          cache
+              ->GetCertAndKey(bytes.substr(0, half), bytes.substr(half), Password::None())
+              .status(),
+          "GetCertAndKey");
       break;
     }
   }

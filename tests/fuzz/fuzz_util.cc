@@ -16,21 +16,19 @@ void Fail(const char* file, int line, absl::string_view what) {
 }
 
 void CheckCode(const absl::Status& status,
-               std::initializer_list<absl::StatusCode> allowed,
-               absl::string_view what) {
+               std::initializer_list<absl::StatusCode> allowed, absl::string_view what) {
   if (status.ok()) return;
   bool found = false;
   for (absl::StatusCode code : allowed) found = found || status.code() == code;
   if (!found) {
     Fail(__FILE__, __LINE__,
-         absl::StrCat(what, " returned an undocumented status: ",
-                      status.ToString()));
+         absl::StrCat(what, " returned an undocumented status: ", status.ToString()));
   }
   if (status.message().empty() || absl::StrContains(status.message(), '\n') ||
       absl::StrContains(status.message(), '\r')) {
     Fail(__FILE__, __LINE__,
-         absl::StrCat(what, " returned an empty or multi-line message: ",
-                      status.ToString()));
+         absl::StrCat(what,
+                      " returned an empty or multi-line message: ", status.ToString()));
   }
 }
 
@@ -62,6 +60,23 @@ absl::string_view FuzzInput::Rest() {
   absl::string_view all = rest_;
   rest_ = absl::string_view();
   return all;
+}
+
+StreamInput ReadStreamInput(const uint8_t* data, size_t size) {
+  FuzzInput in(data, size);
+  StreamInput out;
+  out.flags = in.Byte();
+  out.chunk = 1 + in.Byte() % 64;
+  out.stream = in.Rest();
+  return out;
+}
+
+void CheckSameReads(bool same, size_t chunk, absl::string_view whole,
+                    absl::string_view split) {
+  if (same) return;
+  Fail(__FILE__, __LINE__,
+       absl::StrCat("one read and reads of ", chunk, " bytes differ:\n", whole, "\n",
+                    split));
 }
 
 }  // namespace sslshim::fuzz

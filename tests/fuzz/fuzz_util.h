@@ -32,8 +32,8 @@ inline constexpr absl::string_view kPartSeparator = "#|#";
 [[noreturn]] void Fail(const char* file, int line, absl::string_view what);
 
 // FUZZ_CHECK aborts with `what` when `cond` is false.
-#define FUZZ_CHECK(cond, what)                                   \
-  do {                                                           \
+#define FUZZ_CHECK(cond, what)                                    \
+  do {                                                            \
     if (!(cond)) ::sslshim::fuzz::Fail(__FILE__, __LINE__, what); \
   } while (0)
 
@@ -41,8 +41,7 @@ inline constexpr absl::string_view kPartSeparator = "#|#";
 // or its message is empty or holds a line break (every error must be one
 // readable line). `what` names the call in the report.
 void CheckCode(const absl::Status& status,
-               std::initializer_list<absl::StatusCode> allowed,
-               absl::string_view what);
+               std::initializer_list<absl::StatusCode> allowed, absl::string_view what);
 
 // CheckErrorQueueEmpty aborts when BoringSSL's error queue holds an entry
 // (every project call must leave it clean).
@@ -70,6 +69,22 @@ class FuzzInput {
  private:
   absl::string_view rest_;
 };
+
+// StreamInput is the layout of the HTTP stream fuzzers: a flags byte, a
+// read-size byte (1..64 bytes per read), then the byte stream.
+struct StreamInput {
+  uint8_t flags = 0;
+  size_t chunk = 1;
+  absl::string_view stream;
+};
+
+// ReadStreamInput splits a fuzz input laid out as StreamInput.
+StreamInput ReadStreamInput(const uint8_t* data, size_t size);
+
+// CheckSameReads aborts unless `same`, reporting that the stream read in one
+// read gave `whole` and in reads of `chunk` bytes gave `split`.
+void CheckSameReads(bool same, size_t chunk, absl::string_view whole,
+                    absl::string_view split);
 
 }  // namespace sslshim::fuzz
 

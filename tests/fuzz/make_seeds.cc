@@ -97,12 +97,14 @@ Seeds RequestSeeds() {
   for (const auto& [name, stream] : streams) {
     seeds.push_back({name, Bytes({0, 7}) + stream});
   }
-  seeds.push_back({"small_limits_body",
-                   Bytes({1, 3}) + "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: "
-                                   "50\r\n\r\n" + std::string(50, 'b')});
-  seeds.push_back({"small_limits_header",
-                   Bytes({1, 1}) + "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " +
-                       std::string(300, 'h') + "\r\n\r\n"});
+  seeds.push_back(
+      {"small_limits_body", Bytes({1, 3}) +
+                                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: "
+                                "50\r\n\r\n" +
+                                std::string(50, 'b')});
+  seeds.push_back({"small_limits_header", Bytes({1, 1}) +
+                                              "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " +
+                                              std::string(300, 'h') + "\r\n\r\n"});
   return seeds;
 }
 
@@ -126,8 +128,8 @@ Seeds ResponseSeeds() {
        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
        "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"},
       {"switching", 0, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n"},
-      {"too_big", 2, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" +
-                         std::string(100, 'x')},
+      {"too_big", 2,
+       "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'x')},
       {"truncated", 4, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"},
       {"repeated_headers", 0,
        "HTTP/1.1 302 Found\r\nLocation: /next\r\nSet-Cookie: a=1\r\nSet-Cookie: "
@@ -165,14 +167,16 @@ Seeds UrlSeeds() {
 
 Seeds KeyPathSeeds() {
   Seeds seeds = {
-      {"parse_pair", Bytes({0}) + Join("Employee/asalieri/Address/1", "Employee/asalieri")},
+      {"parse_pair",
+       Bytes({0}) + Join("Employee/asalieri/Address/1", "Employee/asalieri")},
       {"parse_escapes", Bytes({0}) + Join("Dir/a%2Fb/Name/%2E%2E", "Dir/a%2Fb")},
       {"parse_utf8", Bytes({0}) + Join("City/Z%C3%BCrich", "Employee/%31")},
       {"parse_root", Bytes({0}) + Join("", "A/0")},
       {"parse_max_int", Bytes({0}) + "K/9223372036854775807"},
       {"create_mixed",
        Bytes({1}) + Join(Join(Join("Employee", "asalieri"), "Address"), "#1")},
-      {"create_odd", Bytes({1}) + Join(Join("Name", ".."), Join("Z\xc3\xbc rich", "a/b"))},
+      {"create_odd",
+       Bytes({1}) + Join(Join("Name", ".."), Join("Z\xc3\xbc rich", "a/b"))},
       {"create_negative", Bytes({1}) + Join("K", "#-5")},
   };
   std::string many;
@@ -216,7 +220,8 @@ Seeds RecordSeeds(const TestPki& pki) {
       // Without the 8-byte trailer: the fuzzer appends the checksum.
       {"full_body", Bytes({1}) + full.substr(0, full.size() - 8)},
       {"empty_body", Bytes({1}) + none.substr(0, none.size() - 8)},
-      {"unknown_tag", Bytes({1}) + none.substr(0, none.size() - 8) + Bytes({99, 3}) + "new"},
+      {"unknown_tag",
+       Bytes({1}) + none.substr(0, none.size() - 8) + Bytes({99, 3}) + "new"},
       {"version_2", Bytes({1}) + "SSR" + Bytes({2})},
   };
   return seeds;
@@ -248,9 +253,11 @@ Seeds AppConfigSeeds() {
        "env_variables:\n  PYTHONHTTPSVERIFY: 1\n  GREETING: 'hello: world'\n"
        "ca_bundle: /srv/app/ca.pem\nverify_env_name: APP_HTTPS_VERIFY\n"},
       {"pinned", "libraries:\n- name: ssl\n  version: 2.7.11\n"},
-      {"flow", "{libraries: [{name: ssl, version: latest}], env_variables: {A: \"x\"}}\n"},
-      {"anchors", "env_variables: &e\n  A: 1\nlibraries:\n- &l {name: ssl, version: "
-                  "latest}\n"},
+      {"flow",
+       "{libraries: [{name: ssl, version: latest}], env_variables: {A: \"x\"}}\n"},
+      {"anchors",
+       "env_variables: &e\n  A: 1\nlibraries:\n- &l {name: ssl, version: "
+       "latest}\n"},
       {"empty", ""},
       {"bad_key", "bogus: 1\n"},
       {"bad_type", "libraries: ssl\n"},
@@ -290,19 +297,20 @@ Seeds PeercertSeeds(const TestPki& pki) {
                                     .dns_names = {"localhost", "*.a.example"},
                                     .ip_addresses = {"127.0.0.1", "::1"}},
                                    KeyType::kP256, &pki.intermediate)});
+  certs.push_back({"uris", Issue({.common_name = "aia",
+                                  .emails = {"me@a.example"},
+                                  .uris = {"spiffe://a/b"},
+                                  .ocsp_uris = {"http://ocsp.example/"},
+                                  .ca_issuer_uris = {"http://ca.example/ca.crt"},
+                                  .crl_uris = {"http://crl.example/a.crl"}},
+                                 KeyType::kEd25519, nullptr)});
   certs.push_back(
-      {"uris", Issue({.common_name = "aia",
-                      .emails = {"me@a.example"},
-                      .uris = {"spiffe://a/b"},
-                      .ocsp_uris = {"http://ocsp.example/"},
-                      .ca_issuer_uris = {"http://ca.example/ca.crt"},
-                      .crl_uris = {"http://crl.example/a.crl"}},
-                     KeyType::kEd25519, nullptr)});
-  certs.push_back(
-      {"names", Issue({.common_name = "\xc3\x9cnic\xc3\xb8" "de",
+      {"names", Issue({.common_name = "\xc3\x9cnic\xc3\xb8"
+                                      "de",
                        .subject = {{"O", "Org, Inc."}, {"C", "DE"}},
                        .serial_hex = "-1234",
-                       .raw_sans = {{.type = GEN_OTHERNAME, .value = "upn@x",
+                       .raw_sans = {{.type = GEN_OTHERNAME,
+                                     .value = "upn@x",
                                      .oid = "1.3.6.1.4.1.311.20.2.3"},
                                     {.type = GEN_RID, .oid = "1.2.3.4"},
                                     {.type = GEN_DIRNAME,

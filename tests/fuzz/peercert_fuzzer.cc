@@ -32,8 +32,7 @@ using ::sslshim::shim::PyValue;
 bssl::UniquePtr<X509> ParseCert(bool pem, absl::string_view bytes) {
   if (pem) {
     bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(bytes.data(), bytes.size()));
-    return bssl::UniquePtr<X509>(
-        PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    return bssl::UniquePtr<X509>(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   }
   const uint8_t* p = reinterpret_cast<const uint8_t*>(bytes.data());
   return bssl::UniquePtr<X509>(d2i_X509(nullptr, &p, bytes.size()));

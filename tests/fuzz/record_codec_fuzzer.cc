@@ -29,8 +29,7 @@ using ::sslshim::certstore::Record;
 std::string WithChecksum(absl::string_view covered) {
   uint8_t digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const uint8_t*>(covered.data()), covered.size(), digest);
-  return absl::StrCat(covered,
-                      absl::string_view(reinterpret_cast<char*>(digest), 8));
+  return absl::StrCat(covered, absl::string_view(reinterpret_cast<char*>(digest), 8));
 }
 
 }  // namespace
@@ -42,14 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fix_checksum ? WithChecksum(in.Rest()) : std::string(in.Rest());
   absl::StatusOr<Record> r = DecodeRecord(bytes);
   sslshim::fuzz::CheckCode(
-      r.status(),
-      {absl::StatusCode::kDataLoss, absl::StatusCode::kFailedPrecondition},
+      r.status(), {absl::StatusCode::kDataLoss, absl::StatusCode::kFailedPrecondition},
       "DecodeRecord");
   sslshim::fuzz::CheckErrorQueueEmpty("DecodeRecord");
   if (r.status().code() == absl::StatusCode::kFailedPrecondition) {
-    FUZZ_CHECK(bytes.size() > 3 && static_cast<uint8_t>(bytes[3]) !=
-                                       kRecordEncodingVersion,
-               "FailedPrecondition for a version-1 record");
+    FUZZ_CHECK(
+        bytes.size() > 3 && static_cast<uint8_t>(bytes[3]) != kRecordEncodingVersion,
+        "FailedPrecondition for a version-1 record");
   }
   if (!r.ok()) return 0;
   const std::string encoded = EncodeRecord(*r);

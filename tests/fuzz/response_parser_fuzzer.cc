@@ -26,8 +26,8 @@ using ::sslshim::runtime::HttpResponseParser;
 using ::sslshim::runtime::ParsedResponse;
 
 std::string Describe(const ParsedResponse& r) {
-  std::string s = absl::StrCat(r.status_code, " '", r.reason, "' ", r.http_major,
-                               ".", r.http_minor, " ka=", r.keep_alive);
+  std::string s = absl::StrCat(r.status_code, " '", r.reason, "' ", r.http_major, ".",
+                               r.http_minor, " ka=", r.keep_alive);
   for (const auto& [name, value] : r.headers.fields()) {
     absl::StrAppend(&s, " {", name, ": ", value, "}");
   }
@@ -36,12 +36,11 @@ std::string Describe(const ParsedResponse& r) {
 }
 
 // Read returns the final status code (as text) and the response, if any.
-std::string Read(absl::string_view stream, HttpResponseParser::Options options,
-                 bool eof, size_t chunk) {
+std::string Read(absl::string_view stream, HttpResponseParser::Options options, bool eof,
+                 size_t chunk) {
   HttpResponseParser parser(options);
   absl::Status s;
-  for (size_t pos = 0; pos < stream.size() && !parser.done() && s.ok();
-       pos += chunk) {
+  for (size_t pos = 0; pos < stream.size() && !parser.done() && s.ok(); pos += chunk) {
     s = parser.Feed(stream.substr(pos, chunk));
   }
   if (s.ok() && !parser.done() && eof) s = parser.FinishAtEof();
@@ -51,8 +50,7 @@ std::string Read(absl::string_view stream, HttpResponseParser::Options options,
             "HttpResponseParser");
   if (!s.ok()) {
     FUZZ_CHECK(!parser.done(), "done after an error");
-    FUZZ_CHECK(parser.Feed("HTTP/1.1 200 OK\r\n\r\n") == s &&
-                   parser.FinishAtEof() == s,
+    FUZZ_CHECK(parser.Feed("HTTP/1.1 200 OK\r\n\r\n") == s && parser.FinishAtEof() == s,
                "an error was not sticky");
     return s.ToString();
   }
@@ -72,18 +70,13 @@ std::string Read(absl::string_view stream, HttpResponseParser::Options options,
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  sslshim::fuzz::FuzzInput in(data, size);
-  const uint8_t flags = in.Byte();
-  const size_t chunk = 1 + in.Byte() % 64;
-  const absl::string_view stream = in.Rest();
+  const sslshim::fuzz::StreamInput in = sslshim::fuzz::ReadStreamInput(data, size);
   HttpResponseParser::Options options;
-  options.head_request = (flags & 1) != 0;
-  options.max_body_bytes = (flags & 2) != 0 ? 40 : 1 << 20;
-  const bool eof = (flags & 4) != 0;
-  const std::string whole = Read(stream, options, eof, stream.size() + 1);
-  const std::string split = Read(stream, options, eof, chunk);
-  FUZZ_CHECK(whole == split,
-             absl::StrCat("one read and reads of ", chunk, " bytes differ:\n",
-                          whole, "\n", split));
+  options.head_request = (in.flags & 1) != 0;
+  options.max_body_bytes = (in.flags & 2) != 0 ? 40 : 1 << 20;
+  const bool eof = (in.flags & 4) != 0;
+  const std::string whole = Read(in.stream, options, eof, in.stream.size() + 1);
+  const std::string split = Read(in.stream, options, eof, in.chunk);
+  sslshim::fuzz::CheckSameReads(whole == split, in.chunk, whole, split);
   return 0;
 }

@@ -73,18 +73,16 @@ void SealAndTamper(sslshim::fuzz::FuzzInput& in) {
   const uint8_t flip = in.Byte();
   const uint8_t cut = in.Byte() % 8;
   const absl::string_view plaintext = in.Rest();
-  absl::StatusOr<std::string> sealed =
-      Seal(TestKek(), TestPath(), "key_str", plaintext);
+  absl::StatusOr<std::string> sealed = Seal(TestKek(), TestPath(), "key_str", plaintext);
   FUZZ_CHECK(sealed.ok(), "Seal failed");
   CheckErrorQueueEmpty("Seal");
   absl::StatusOr<SecretBytes> opened = Open(&TestKek(), TestPath(), "key_str", *sealed);
   FUZZ_CHECK(opened.ok() && opened->view() == plaintext, "round trip failed");
   FUZZ_CHECK(!Open(&TestKek(), TestPath(), "key_pem", *sealed).ok(),
              "opened under another field");
-  FUZZ_CHECK(!Open(&TestKek(), *TestPath().Child("Sub", int64_t{2}), "key_str",
-                   *sealed)
-                  .ok(),
-             "opened under another record");
+  FUZZ_CHECK(
+      !Open(&TestKek(), *TestPath().Child("Sub", int64_t{2}), "key_str", *sealed).ok(),
+      "opened under another record");
   std::string bad = *sealed;
   if (flip != 0) bad[position % bad.size()] ^= static_cast<char>(flip);
   bad.resize(bad.size() - cut);
