@@ -43,6 +43,11 @@ absl::StatusOr<std::unique_ptr<CredentialSlot>> CredentialSlot::Create(
   if (store == nullptr || !factory) {
     return absl::InvalidArgumentError("CredentialSlot needs a store and a factory");
   }
+  if (!(options.recheck_interval > absl::ZeroDuration())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CredentialSlot recheck_interval must be positive, not ",
+                     absl::FormatDuration(options.recheck_interval)));
+  }
   std::unique_ptr<CredentialSlot> slot(
       new CredentialSlot(store, std::move(path), std::move(factory), std::move(options)));
   absl::Status s = slot->Refresh();
@@ -96,6 +101,7 @@ absl::Status CredentialSlot::Refresh() {
         record->metadata.sha256_fingerprint == loaded_fingerprint_ &&
         record->metadata.written_at == loaded_written_at_) {
       status_.last_check = absl::Now();
+      status_.last_error.clear();  // The store answers again (e.g. repaired).
       return absl::OkStatus();
     }
   }
@@ -168,7 +174,21 @@ void CredentialSlot::WatchLoop() {
     bool changed = false;
     if (watcher != nullptr) {
       absl::StatusOr<absl::optional<certstore::WatchEvent>> ev = watcher->Next(tick);
-      if (ev.ok() && ev->has_value()) {
+      if (!ev.ok()) {
+        // A failing watch (store down, damaged file) returns at once: drop
+        // it, report it, and wait a tick before watching again, so the loop
+        // never spins.
+        watcher.reset();
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          status_.watching = false;
+          status_.last_error = absl::StrCat("watch: ", ev.status().ToString());
+          ++status_.failures;
+        }
+        std::unique_lock<std::mutex> lock(stop_mu_);
+        stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(tick),
+                          [this] { return stop_.load(); });
+      } else if (ev->has_value()) {
         changed = (*ev)->type == certstore::WatchEvent::Type::kResync ||
                   (*ev)->path == path_;
       }

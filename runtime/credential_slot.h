@@ -14,8 +14,10 @@
 //       });
 //   std::shared_ptr<shim::SSLContext> ctx = (*slot)->Current();
 //
-// When the store is unreachable or a newer record fails to load, the slot
-// keeps serving the last good context and reports the error in status().
+// When the store is unreachable, damaged underneath (DataLoss: a truncated
+// or emptied LMDB file) or a newer record fails to load, the slot keeps
+// serving the last good context and reports the error in status(); a watch
+// that fails is dropped, reported and retried a tick later.
 // Thread-safe: Current() and status() may be called from any thread.
 
 #ifndef SSLSHIM_RUNTIME_CREDENTIAL_SLOT_H_
@@ -85,8 +87,9 @@ class CredentialSlot {
  public:
   // Create loads the record at `path` from `store` (borrowed; must outlive
   // the slot) and builds the first context. Errors: the store's (NotFound,
-  // Unavailable, FailedPrecondition for a missing KEK), the factory's, and
-  // InvalidArgument for a null store or factory.
+  // Unavailable, FailedPrecondition for a missing KEK, DataLoss for a
+  // damaged store), the factory's, and InvalidArgument for a null store or
+  // factory or a recheck_interval that is not positive.
   static absl::StatusOr<std::unique_ptr<CredentialSlot>> Create(
       certstore::CertStore* store, certstore::KeyPath path, ContextFactory factory,
       SlotOptions options = {});

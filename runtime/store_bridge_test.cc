@@ -1,12 +1,18 @@
 // The store bridge: StoreFieldReader / store: references, and CredentialSlot
 // over real backends (memory, LMDB in a temp dir, a real redis-server).
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "certstore/cert_store.h"
 #include "certstore/key_path.h"
@@ -265,6 +271,116 @@ TEST(CredentialSlotFailureTest, SurvivesARedisOutage) {
   ASSERT_OK(slot->Refresh());
   EXPECT_EQ(ServedCertDer(slot->Current()), fresh.CertDer());
   EXPECT_EQ(slot->status().last_error, "");
+}
+
+
+// Seconds of CPU this process has used.
+double CpuSeconds() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Waits up to 5 s for the slot's last error to mention `what`, serving
+// (Current()) meanwhile as a server would.
+std::string AwaitError(CredentialSlot& slot, absl::string_view what) {
+  std::string last;
+  for (absl::Time end = absl::Now() + absl::Seconds(5); absl::Now() < end;) {
+    slot.Current();
+    last = slot.status().last_error;
+    if (absl::StrContains(last, what)) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return last;
+}
+
+class CredentialSlotDamagedStoreTest : public ::testing::TestWithParam<bool /*watch*/> {
+};
+
+// The LMDB file is truncated, emptied and corrupted underneath a slot with a
+// live watch: the slot keeps serving the last good context, names the error
+// in its status, does not spin, and recovers when the file is restored.
+TEST_P(CredentialSlotDamagedStoreTest, KeepsServingLastGoodAndReportsTheDamage) {
+  const std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/damaged-",
+                                       GetParam() ? "watch" : "poll");
+  auto cs = OpenCertStore("lmdb:" + dir);
+  ASSERT_NE(cs, nullptr);
+  ASSERT_OK(PutServer(*cs, Pki().server));
+  ASSERT_OK_AND_ASSIGN(
+      auto slot, CredentialSlot::Create(cs.get(), RecordPath(), ServerFromBytes,
+                                        {.watch = GetParam(),
+                                         .recheck_interval = absl::Milliseconds(50)}));
+  std::shared_ptr<ssl::SSLContext> good = slot->Current();
+  const std::string data = dir + "/data.mdb";
+  const std::string intact = ReadAll(data);
+
+  ASSERT_EQ(truncate(data.c_str(), 8192), 0);
+  EXPECT_THAT(AwaitError(*slot, "truncated"), HasSubstr("DATA_LOSS"));
+  EXPECT_EQ(slot->Current(), good);
+  EXPECT_EQ(ServedCertDer(slot->Current()), Pki().server.CertDer());
+  // A failing watch must not turn into a busy loop.
+  const double cpu_before = CpuSeconds();
+  for (int i = 0; i < 20; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    EXPECT_EQ(slot->Current(), good);
+  }
+  EXPECT_LT(CpuSeconds() - cpu_before, 0.5) << "the slot spins on a broken store";
+
+  ASSERT_EQ(truncate(data.c_str(), 0), 0);
+  EXPECT_THAT(AwaitError(*slot, "empty (0 bytes)"), HasSubstr("DATA_LOSS"));
+  EXPECT_EQ(ServedCertDer(slot->Current()), Pki().server.CertDer());
+  EXPECT_GT(slot->status().failures, 0u);
+  EXPECT_EQ(slot->status().generation, 1u);
+
+  // Restored in place: the slot reads the store again.
+  int fd = open(data.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(pwrite(fd, intact.data(), intact.size(), 0),
+            static_cast<ssize_t>(intact.size()));
+  close(fd);
+  EXPECT_OK(slot->Refresh());
+  EXPECT_EQ(slot->status().last_error, "");
+  EXPECT_EQ(slot->Current(), good);
+}
+
+INSTANTIATE_TEST_SUITE_P(WatchAndPoll, CredentialSlotDamagedStoreTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Watch" : "Poll"; });
+
+TEST(CredentialSlotFailureTest, AWatchOnAStoppedRedisDoesNotSpin) {
+  ASSERT_OK_AND_ASSIGN(auto redis, sslshim::testing::RedisServer::Start());
+  auto cs = OpenCertStore(redis->Url());
+  ASSERT_NE(cs, nullptr);
+  ASSERT_OK(PutServer(*cs, Pki().server));
+  ASSERT_OK_AND_ASSIGN(auto slot, CredentialSlot::Create(
+                                      cs.get(), RecordPath(), ServerFromBytes,
+                                      {.recheck_interval = absl::Milliseconds(50)}));
+  std::shared_ptr<ssl::SSLContext> good = slot->Current();
+  ASSERT_OK(redis->Stop());
+  EXPECT_THAT(AwaitError(*slot, "UNAVAILABLE"), HasSubstr("UNAVAILABLE"));
+  const double cpu_before = CpuSeconds();
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_LT(CpuSeconds() - cpu_before, 0.5) << "the watch loop spins";
+  EXPECT_FALSE(slot->status().watching);
+  EXPECT_EQ(slot->Current(), good);
+}
+
+TEST(CredentialSlotFailureTest, RecheckIntervalMustBePositive) {
+  auto cs = OpenCertStore("memory:");
+  ASSERT_NE(cs, nullptr);
+  ASSERT_OK(PutServer(*cs, Pki().server));
+  for (absl::Duration d : {absl::ZeroDuration(), absl::Seconds(-1)}) {
+    EXPECT_THAT(CredentialSlot::Create(cs.get(), RecordPath(), ServerFromBytes,
+                                       {.recheck_interval = d}),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("recheck")));
+  }
 }
 
 }  // namespace
