@@ -563,8 +563,7 @@ absl::StatusOr<std::unique_ptr<SSLSocket>> SSLContext::wrap_socket(
     return fail(ErrorFromQueue(ErrorKind::kSSLError, absl::StatusCode::kInternal,
                                "NewSocketBio"));
   }
-  // SSL_set_bio takes ownership of one reference for each direction.
-  BIO_up_ref(bio.get());
+  // SSL_set_bio takes ownership of the one reference (rbio == wbio).
   SSL_set_bio(ssl.get(), bio.get(), bio.get());
   bio.release();
   if (options.server_side) {
