@@ -58,4 +58,14 @@ std::string ConnectionEvent::ToJson() const {
   return out;
 }
 
+std::string ServerStats::ToJson() const {
+  return absl::StrCat("{\"connections_open\":", connections_open,
+                      ",\"accepted\":", accepted, ",\"refused\":", refused,
+                      ",\"handshakes_ok\":", handshakes_ok,
+                      ",\"handshakes_failed\":", handshakes_failed,
+                      ",\"requests\":", requests,
+                      ",\"bad_requests\":", bad_requests,
+                      ",\"timeouts\":", timeouts, "}");
+}
+
 }  // namespace sslshim::runtime

@@ -86,6 +86,10 @@ struct ServerStats {
   uint64_t requests = 0;
   uint64_t bad_requests = 0;  // 400/413/431/505 answers.
   uint64_t timeouts = 0;      // Handshake, request and idle timeouts.
+
+  // ToJson renders the counters as one JSON object (no trailing newline):
+  // {"connections_open":1,"accepted":...,"timeouts":0}.
+  std::string ToJson() const;
 };
 
 }  // namespace sslshim::runtime

@@ -66,12 +66,15 @@ TEST_P(SlowHandshakeTest, Slowloris) {
   }
   const absl::Time start = absl::Now();
   std::vector<absl::Duration> closed(fds.size(), absl::InfiniteDuration());
-  for (size_t byte = 0; absl::Now() - start < absl::Seconds(4); ++byte) {
+  size_t open = fds.size();
+  for (size_t byte = 0; open > 0 && absl::Now() - start < absl::Seconds(4);
+       ++byte) {
     for (size_t i = 0; i < fds.size(); ++i) {
       if (closed[i] != absl::InfiniteDuration()) continue;
       if (Readable(fds[i]) ||
           send(fds[i], &hello[byte % hello.size()], 1, MSG_NOSIGNAL) != 1) {
         closed[i] = absl::Now() - start;
+        --open;
       }
     }
     absl::SleepFor(kDrip);
@@ -86,43 +89,39 @@ TEST_P(SlowHandshakeTest, Slowloris) {
   EXPECT_TRUE(target().Recovered());
 }
 
-// Headers one line per 100 ms, forever: 408 at request_timeout.
-TEST_P(SlowPeerTest, SlowlorisHeaders) {
-  StartTarget(kShortTimeouts);
-  absl::StatusOr<std::unique_ptr<RawTls>> c = RawTls::Connect(port());
+// ExpectCutOffWith408 sends `head`, then `drip` one byte per 100 ms: the
+// server must answer 408 and close within request_timeout.
+void ExpectCutOffWith408(Target& target, const std::string& head,
+                         const std::string& drip) {
+  absl::StatusOr<std::unique_ptr<RawTls>> c = RawTls::Connect(target.port());
   ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_TRUE((*c)->Write("GET / HTTP/1.1\r\nHost: localhost\r\n").ok());
+  ASSERT_TRUE((*c)->Write(head).ok());
   RawTls* raw = c->get();
   const absl::Duration took = DripUntilAnswered(
-      raw->fd(), "X-Drip: 1\r\n",
+      raw->fd(), drip,
       [raw](char ch) { return raw->Write(std::string(1, ch)).ok(); },
       absl::Seconds(5));
   EXPECT_LE(took, kRequestTimeout + kLateness);
   std::vector<Reply> replies = ParseReplies(raw->ReadUntilClose());
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].status, 408);
-  raw->Close();
+}
+
+// Headers one line per 100 ms, forever: 408 at request_timeout.
+TEST_P(SlowPeerTest, SlowlorisHeaders) {
+  StartTarget(kShortTimeouts);
+  ExpectCutOffWith408(target(), "GET / HTTP/1.1\r\nHost: localhost\r\n",
+                      "X-Drip: 1\r\n");
   EXPECT_TRUE(target().Recovered());
 }
 
 // A body one byte per 100 ms: 408 at request_timeout.
 TEST_P(SlowPeerTest, SlowlorisBody) {
   StartTarget(kShortTimeouts);
-  absl::StatusOr<std::unique_ptr<RawTls>> c = RawTls::Connect(port());
-  ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_TRUE((*c)->Write("POST / HTTP/1.1\r\nHost: localhost\r\n"
-                          "Content-Length: 100000\r\n\r\n")
-                  .ok());
-  RawTls* raw = c->get();
-  const absl::Duration took = DripUntilAnswered(
-      raw->fd(), "b",
-      [raw](char ch) { return raw->Write(std::string(1, ch)).ok(); },
-      absl::Seconds(5));
-  EXPECT_LE(took, kRequestTimeout + kLateness);
-  std::vector<Reply> replies = ParseReplies(raw->ReadUntilClose());
-  ASSERT_EQ(replies.size(), 1u);
-  EXPECT_EQ(replies[0].status, 408);
-  raw->Close();
+  ExpectCutOffWith408(target(),
+                      "POST / HTTP/1.1\r\nHost: localhost\r\n"
+                      "Content-Length: 100000\r\n\r\n",
+                      "b");
   EXPECT_TRUE(target().Recovered());
 }
 

@@ -26,7 +26,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "nlohmann/json.hpp"
 #include "runtime/context_provider.h"
 #include "runtime/https_server.h"
 #include "runtime/termination_signal.h"
@@ -46,24 +45,15 @@ namespace {
 
 constexpr size_t kMaxBigBody = 64 << 20;
 
-nlohmann::json StatsJson(const ServerStats& s) {
-  return {{"connections_open", s.connections_open},
-          {"accepted", s.accepted},
-          {"refused", s.refused},
-          {"handshakes_ok", s.handshakes_ok},
-          {"handshakes_failed", s.handshakes_failed},
-          {"requests", s.requests},
-          {"bad_requests", s.bad_requests},
-          {"timeouts", s.timeouts}};
-}
-
 absl::StatusOr<HttpResponse> Handle(const std::atomic<HttpsServer*>& server,
                                     const HttpRequest& req) {
   if (req.target == "/_status") {
-    nlohmann::json status = nlohmann::json::object();
-    if (HttpsServer* s = server.load()) status["stats"] = StatsJson(s->Stats());
-    return HttpResponse{.headers = {{"Content-Type", "application/json"}},
-                        .body = status.dump() + "\n"};
+    HttpsServer* s = server.load();
+    return HttpResponse{
+        .headers = {{"Content-Type", "application/json"}},
+        .body = s == nullptr ? "{}\n"
+                             : absl::StrCat("{\"stats\":", s->Stats().ToJson(),
+                                            "}\n")};
   }
   size_t n = 0;
   if (absl::StartsWith(req.target, "/big?n=") &&
