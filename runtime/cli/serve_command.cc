@@ -35,7 +35,11 @@ const CommandSpec kSpec = {
         "error, last change). --echo: raw TLS echo. One JSON line per\n"
         "connection. When --certfile is a store: reference (and --keyfile\n"
         "is absent or names the same record), the context is cached in a\n"
-        "credential slot and rebuilt when the record's generation changes.\n"
+        "credential slot and rebuilt when the record's generation changes;\n"
+        "when the store fails or is damaged underneath (a truncated LMDB\n"
+        "file), the last good credentials keep serving and /_status names\n"
+        "the error. A bad --port, --timeout or --recheck value exits 2; a\n"
+        "port that cannot be bound (in use) exits 1.\n"
         "SIGTERM/SIGINT: graceful shutdown, exit 0.",
     .flags = {{"http", "HTTPS server (request echoed as JSON)"},
               {"echo", "raw TLS echo server"},
@@ -51,9 +55,11 @@ const CommandSpec kSpec = {
                "CAs for client certificates: FILE or "
                "store:PATH[#field] (default field cert)"},
               {"verify", "client certificates: none, optional or required"},
-              {"threads", "HTTPS event loops (0: one per core)"},
-              {"timeout", "handshake and idle timeout, seconds"},
-              {"recheck", "seconds between store generation checks"},
+              {"threads", "HTTPS event loops, 0..1024 (0: one per core)"},
+              {"timeout",
+               "handshake timeout and idle timeout (between requests on a "
+               "kept-alive connection), seconds in (0, 86400]"},
+              {"recheck", "seconds between store generation checks, in (0, 86400]"},
               {"store", "certificate store URL (default $SSLSHIM_STORE)"},
               {"app", "app.yaml (path or store: ref)"}},
 };
@@ -72,7 +78,8 @@ struct Provider {
   std::shared_ptr<SlotContextProvider> slot;
 };
 
-absl::StatusOr<Provider> MakeProvider(CliRuntime& rt, shim::VerifyMode verify) {
+absl::StatusOr<Provider> MakeProvider(CliRuntime& rt, shim::VerifyMode verify,
+                                      absl::Duration recheck) {
   const std::string certfile = absl::GetFlag(FLAGS_certfile);
   const std::string keyfile = absl::GetFlag(FLAGS_keyfile);
   const std::string cafile = absl::GetFlag(FLAGS_cafile);
@@ -86,10 +93,9 @@ absl::StatusOr<Provider> MakeProvider(CliRuntime& rt, shim::VerifyMode verify) {
                                                    : ParseStoreRef(keyfile, "key_str");
     if (!key.ok()) return key.status();
     if (key->path.ToString() == cert->path.ToString()) {
-      SlotOptions options{
-          .cert_field = cert->field,
-          .key_field = key->field,
-          .recheck_interval = absl::Seconds(absl::GetFlag(FLAGS_recheck))};
+      SlotOptions options{.cert_field = cert->field,
+                          .key_field = key->field,
+                          .recheck_interval = recheck};
       ServerContextRecipe recipe{.verify = verify};
       if (IsStoreRef(cafile)) {
         absl::StatusOr<StoreRef> ca = ParseStoreRef(cafile, "cert");
@@ -182,9 +188,23 @@ int RunServe(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   absl::StatusOr<shim::VerifyMode> verify = ParseVerify(absl::GetFlag(FLAGS_verify));
-  if (!verify.ok()) {
-    std::cerr << ErrorLine("serve", verify.status()) << "\n";
-    return kExitUsage;
+  absl::StatusOr<int> listen_port = PortFlag("port", absl::GetFlag(FLAGS_port), true);
+  absl::StatusOr<absl::Duration> timeout =
+      SecondsFlag("timeout", absl::GetFlag(FLAGS_timeout));
+  absl::StatusOr<absl::Duration> recheck =
+      SecondsFlag("recheck", absl::GetFlag(FLAGS_recheck));
+  const int threads = absl::GetFlag(FLAGS_threads);
+  const absl::Status threads_ok =
+      threads >= 0 && threads <= 1024
+          ? absl::OkStatus()
+          : absl::FailedPreconditionError(
+                absl::StrCat("--threads must be 0..1024, not ", threads));
+  for (const absl::Status& s : {verify.status(), listen_port.status(), timeout.status(),
+                                recheck.status(), threads_ok}) {
+    if (!s.ok()) {
+      std::cerr << ErrorLine("serve", s) << "\n";
+      return kExitUsage;
+    }
   }
   // Before any thread starts, so the signals stay pending for the signalfd.
   if (absl::Status s = BlockTerminationSignals(); !s.ok()) {
@@ -196,7 +216,7 @@ int RunServe(const std::vector<std::string>& args) {
     std::cerr << ErrorLine("serve", rt.status()) << "\n";
     return ExitCodeFor(rt.status());
   }
-  absl::StatusOr<Provider> provider = MakeProvider(**rt, *verify);
+  absl::StatusOr<Provider> provider = MakeProvider(**rt, *verify, *recheck);
   if (!provider.ok()) {
     std::cerr << ErrorLine("serve", provider.status()) << "\n";
     return ExitCodeFor(provider.status());
@@ -206,16 +226,18 @@ int RunServe(const std::vector<std::string>& args) {
     std::lock_guard<std::mutex> lock(*print_mu);
     std::cout << e.ToJson() << std::endl;
   };
-  const absl::Duration timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout));
   std::unique_ptr<HttpsServer> https;
   std::unique_ptr<EchoServer> echo;
   int port = 0;
   if (http) {
     HttpsServerOptions options;
     options.host = absl::GetFlag(FLAGS_host);
-    options.port = absl::GetFlag(FLAGS_port);
-    options.threads = absl::GetFlag(FLAGS_threads);
-    options.handshake_timeout = timeout;
+    options.port = *listen_port;
+    options.threads = threads;
+    // --timeout is documented as handshake-and-idle: both, not just the
+    // handshake (idle keep-alive connections used to close at 60 s).
+    options.handshake_timeout = *timeout;
+    options.idle_timeout = *timeout;
     options.on_connection_closed = on_event;
     // The handler reads the server's counters once Start has returned.
     auto server_ptr = std::make_shared<std::atomic<HttpsServer*>>(nullptr);
@@ -240,8 +262,8 @@ int RunServe(const std::vector<std::string>& args) {
   } else {
     absl::StatusOr<std::unique_ptr<EchoServer>> server =
         EchoServer::Start({.host = absl::GetFlag(FLAGS_host),
-                           .port = absl::GetFlag(FLAGS_port),
-                           .timeout = timeout},
+                           .port = *listen_port,
+                           .timeout = *timeout},
                           provider->provider, on_event);
     if (!server.ok()) {
       std::cerr << ErrorLine("serve", server.status()) << "\n";

@@ -4,10 +4,22 @@
 // requests with cert=(CERT, KEY), the echo server with `sslshim connect`,
 // Python ssl and openssl s_client, connection events, SIGTERM.
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/base/internal/endian.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -28,7 +40,8 @@ class ServeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     files_ = WriteTestPki();
-    env_ = {{"SSLSHIM_KEK", kKek}, {"SSLSHIM_STORE", "lmdb:" + TempDir()}};
+    store_dir_ = TempDir();
+    env_ = {{"SSLSHIM_KEK", kKek}, {"SSLSHIM_STORE", "lmdb:" + store_dir_}};
     interop::SubprocessResult r =
         RunSslshim({"store", "import", kRecord, "--cert", files_.server_chain, "--key",
                     files_.server_key, "--ca", files_.ca},
@@ -55,6 +68,15 @@ class ServeTest : public ::testing::Test {
     return j.is_object() ? j.value("peercert_sha256", "") : "";
   }
 
+  // The server's GET /_status document (null when it cannot be fetched).
+  nlohmann::json Status(int port) {
+    interop::SubprocessResult st =
+        RunSslshim({"fetch", "--body", "--cacert", files_.ca,
+                    absl::StrCat("https://localhost:", port, "/_status")});
+    EXPECT_EQ(st.exit_code, 0) << Describe(st);
+    return nlohmann::json::parse(OutputJson(st).value("body", ""), nullptr, false);
+  }
+
   // Stops the server (SIGTERM must end it with exit 0) and returns its
   // connection events.
   std::vector<nlohmann::json> StopAndEvents(ServeChild& s) {
@@ -64,6 +86,7 @@ class ServeTest : public ::testing::Test {
   }
 
   CliFiles files_;
+  std::string store_dir_;
   ChildEnv env_;
 };
 
@@ -139,13 +162,8 @@ TEST_F(ServeTest, RotationInStoreReachesNextConnectionAndStatus) {
   }
   EXPECT_EQ(served, want);
 
-  interop::SubprocessResult st =
-      RunSslshim({"fetch", "--body", "--cacert", files_.ca,
-                  absl::StrCat("https://localhost:", s->port, "/_status")});
-  ASSERT_EQ(st.exit_code, 0) << Describe(st);
-  nlohmann::json status =
-      nlohmann::json::parse(OutputJson(st).value("body", ""), nullptr, false);
-  ASSERT_TRUE(status.is_object()) << st.out;
+  nlohmann::json status = Status(s->port);
+  ASSERT_TRUE(status.is_object());
   ASSERT_EQ(status["slots"].size(), 1u) << status;
   EXPECT_EQ(status["slots"][0]["generation"], 2);
   EXPECT_EQ(status["slots"][0]["last_error"], "");
@@ -249,6 +267,191 @@ TEST_F(ServeTest, StoreDownOrRecordMissingIsAClearStartupError) {
       {"serve", "--http", "--certfile", "store:Employee/nobody/Address/1"}, env_);
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("Employee/nobody/Address/1"));
+}
+
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void WriteAt(const std::string& path, absl::string_view data, off_t offset) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << path;
+  ASSERT_EQ(pwrite(fd, data.data(), data.size(), offset),
+            static_cast<ssize_t>(data.size()));
+  close(fd);
+}
+
+// Offset of the main database's root page number in the newest LMDB meta
+// page of `file` (MDB_meta at +16 of pages 0 and 1; mm_dbs[1].md_root).
+size_t NewestMetaRoot(const std::string& file) {
+  const size_t page = absl::little_endian::Load32(file.data() + 16 + 24);
+  const uint64_t t0 = absl::little_endian::Load64(file.data() + 16 + 128);
+  const uint64_t t1 = absl::little_endian::Load64(file.data() + page + 16 + 128);
+  return (t1 > t0 ? page : 0) + 16 + 72 + 40;
+}
+
+// Issue 8 item 2: the LMDB file is truncated, emptied and corrupted under a
+// running store-backed server. The process stays up, keeps completing
+// handshakes with the last good certificate, /_status names the error, the
+// store CLI says "corrupt" (exit 7, one line), and a restored file is read
+// again.
+TEST_F(ServeTest, DamagedStoreUnderneathKeepsServingLastGoodCertificate) {
+  absl::StatusOr<ServeChild> s = StartServe(
+      {"--http", "--certfile", absl::StrCat("store:", kRecord), "--recheck", "0.1"},
+      env_);
+  ASSERT_TRUE(s.ok()) << s.status();
+  const testing::TestPki& pki = testing::SharedTestPki(testing::KeyType::kP256);
+  const std::string good = Sha256Fingerprint(pki.server.CertDer());
+  ASSERT_EQ(ServedFingerprint(s->port), good);
+  const std::string data = store_dir_ + "/data.mdb";
+  const std::string intact = ReadAll(data);
+  ASSERT_GT(intact.size(), 8192u);
+
+  struct Damage {
+    const char* name;
+    std::function<void()> apply;
+    const char* error;
+  };
+  const Damage damages[] = {
+      {"truncate -s 8192", [&] { ASSERT_EQ(truncate(data.c_str(), 8192), 0); },
+       "truncated"},
+      {"truncate -s 0", [&] { ASSERT_EQ(truncate(data.c_str(), 0), 0); },
+       "empty (0 bytes)"},
+      {"2-byte flip in the meta page",
+       [&] {
+         std::string flipped = intact.substr(NewestMetaRoot(intact) + 4, 2);
+         for (char& c : flipped) c ^= 0x5A;
+         WriteAt(data, flipped, NewestMetaRoot(intact) + 4);
+       },
+       "meta page"},
+  };
+  for (const Damage& d : damages) {
+    SCOPED_TRACE(d.name);
+    d.apply();
+    std::string last_error;
+    for (absl::Time end = absl::Now() + absl::Seconds(10); absl::Now() < end;) {
+      nlohmann::json st = Status(s->port);
+      ASSERT_TRUE(st.is_object()) << "server gone?";
+      last_error = st["slots"][0].value("last_error", "");
+      if (absl::StrContains(last_error, d.error)) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_THAT(last_error, HasSubstr(d.error));
+    EXPECT_THAT(last_error, HasSubstr("DATA_LOSS"));
+    EXPECT_EQ(ServedFingerprint(s->port), good);
+    // The store CLI on the same store: corrupt, exit 7, one stderr line.
+    interop::SubprocessResult list = RunSslshim({"store", "list"}, env_);
+    EXPECT_EQ(list.exit_code, 7) << Describe(list);
+    EXPECT_THAT(list.err, HasSubstr(d.error));
+    EXPECT_EQ(std::count(list.err.begin(), list.err.end(), '\n'), 1) << list.err;
+    EXPECT_EQ(list.out, "");
+    // Restored in place: the error clears.
+    WriteAt(data, intact, 0);
+    for (absl::Time end = absl::Now() + absl::Seconds(10); absl::Now() < end;) {
+      last_error = Status(s->port)["slots"][0].value("last_error", "?");
+      if (last_error.empty()) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_EQ(last_error, "");
+  }
+  EXPECT_EQ(Terminate(*s).exit_code, 0);
+}
+
+// Issue 8 items 5 and 10: numeric flag values are checked before anything
+// starts; each mistake is exit 2 with one stderr line naming the flag.
+TEST_F(ServeTest, BadFlagValuesAreUsageErrorsNamingTheFlag) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--recheck", "0"},     {"--recheck", "-1"},   {"--recheck", "nan"},
+      {"--timeout", "0"},     {"--timeout", "nan"},  {"--timeout", "1e308"},
+      {"--timeout", "-5"},    {"--port", "70000"},   {"--port", "-1"},
+      {"--threads", "-1"},    {"--threads", "100000"}};
+  for (const std::vector<std::string>& flag : bad) {
+    std::vector<std::string> args = {"serve", "--http", "--certfile", files_.server_chain,
+                                      "--keyfile", files_.server_key};
+    args.insert(args.end(), flag.begin(), flag.end());
+    const absl::Time start = absl::Now();
+    interop::SubprocessResult r = RunSslshim(args, {}, absl::Seconds(10));
+    EXPECT_EQ(r.exit_code, 2) << flag[0] << " " << flag[1] << ": " << Describe(r);
+    EXPECT_THAT(r.err, HasSubstr(flag[0])) << Describe(r);
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.out, "") << "nothing may start";
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  }
+}
+
+// A port mistake gets the same exit code in every subcommand that takes one:
+// 2 for a bad value; 1 for an operational failure (serve: the port is in
+// use; connect: nothing listens).
+TEST_F(ServeTest, PortMistakesHaveOneExitCodeAcrossSubcommands) {
+  for (const char* port : {"70000", "abc", "-1"}) {
+    for (const char* cmd : {"serve", "connect"}) {
+      std::vector<std::string> args = {cmd, "--port", port};
+      if (std::string(cmd) == "serve") {
+        args.insert(args.end(), {"--echo", "--certfile", files_.server_chain, "--keyfile",
+                                 files_.server_key});
+      }
+      interop::SubprocessResult r = RunSslshim(args, {}, absl::Seconds(10));
+      EXPECT_EQ(r.exit_code, 2) << cmd << " --port " << port << ": " << Describe(r);
+      EXPECT_THAT(std::vector<std::string>(absl::StrSplit(r.err, '\n')).front(),
+                  HasSubstr("port"))
+          << Describe(r);
+    }
+  }
+  absl::StatusOr<ServeChild> first = StartServe(
+      {"--echo", "--certfile", files_.server_chain, "--keyfile", files_.server_key});
+  ASSERT_TRUE(first.ok()) << first.status();
+  interop::SubprocessResult in_use =
+      RunSslshim({"serve", "--echo", "--port", absl::StrCat(first->port), "--certfile",
+                  files_.server_chain, "--keyfile", files_.server_key},
+                 {}, absl::Seconds(10));
+  EXPECT_EQ(in_use.exit_code, 1) << Describe(in_use);
+  EXPECT_THAT(in_use.err, HasSubstr(absl::StrCat(first->port)));
+  EXPECT_EQ(std::count(in_use.err.begin(), in_use.err.end(), '\n'), 1) << in_use.err;
+  EXPECT_EQ(Terminate(*first).exit_code, 0);
+  // Now nothing listens there: connect's operational failure is 1 as well.
+  interop::SubprocessResult refused = RunSslshim(
+      {"connect", "--port", absl::StrCat(first->port), "--cafile", files_.ca});
+  EXPECT_EQ(refused.exit_code, 1) << Describe(refused);
+}
+
+// Issue 8 item 10: --timeout is the idle timeout too. A kept-alive
+// connection left idle is closed after --timeout, not after 60 s.
+TEST_F(ServeTest, TimeoutFlagSetsTheIdleTimeout) {
+  absl::StatusOr<ServeChild> s =
+      StartServe({"--http", "--certfile", files_.server_chain, "--keyfile",
+                  files_.server_key, "--timeout", "1"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  const std::string script = absl::StrCat(
+      "import socket, ssl, time\n"
+      "ctx = ssl.create_default_context(cafile='", files_.ca, "')\n",
+      "raw = socket.create_connection(('127.0.0.1', ", s->port, "), timeout=30)\n",
+      "tls = ctx.wrap_socket(raw, server_hostname='localhost')\n"
+      "tls.sendall(b'GET /idle HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n')\n"
+      "buf = b''\n"
+      "while b'\\r\\n\\r\\n' not in buf:\n"
+      "    buf += tls.recv(4096)\n"
+      "start = time.monotonic()\n"
+      "try:\n"
+      "    while tls.recv(4096):\n"
+      "        pass\n"
+      "except (OSError, ssl.SSLError):\n"
+      "    pass\n"
+      "print('%.1f' % (time.monotonic() - start))\n");
+  absl::StatusOr<interop::SubprocessResult> py =
+      interop::Subprocess::Run({"/usr/bin/python3", "-c", script}, "", absl::Seconds(45));
+  ASSERT_TRUE(py.ok()) << py.status();
+  ASSERT_EQ(py->exit_code, 0) << Describe(*py);
+  double idle = 0;
+  ASSERT_TRUE(absl::SimpleAtod(absl::StripAsciiWhitespace(py->out), &idle)) << py->out;
+  EXPECT_GE(idle, 0.5);
+  EXPECT_LT(idle, 5.0) << "idle connection was not closed after --timeout";
+  std::vector<nlohmann::json> events = StopAndEvents(*s);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["requests"], 1);
 }
 
 }  // namespace
