@@ -145,6 +145,31 @@ TEST_P(HostileRequestTest, RefusedOnceAndClosed) {
   EXPECT_TRUE(target().Recovered());
 }
 
+using HttpAttackTest = AttackTest;
+
+// Requests pipelined behind "Connection: close" (and behind an HTTP/1.0
+// request) are never answered: one response, then the connection ends.
+TEST_P(HttpAttackTest, NothingAnsweredAfterConnectionClose) {
+  StartTarget();
+  for (const std::string first :
+       {"GET /first HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        "GET /first HTTP/1.0\r\n\r\n"}) {
+    absl::StatusOr<std::unique_ptr<RawTls>> c = RawTls::Connect(port());
+    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_TRUE((*c)->Write(first + kSmuggled + kSmuggled).ok());
+    const std::string raw = (*c)->ReadUntilClose(absl::Seconds(3));
+    std::vector<Reply> replies = ParseReplies(raw);
+    ASSERT_EQ(replies.size(), 1u) << raw;
+    EXPECT_EQ(replies[0].status, 200);
+    EXPECT_TRUE(absl::StrContains(replies[0].body, "/first")) << raw;
+    EXPECT_FALSE(absl::StrContains(raw, "/smuggled")) << raw;
+  }
+  EXPECT_TRUE(target().Recovered());
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, HttpAttackTest, BothTargets(),
+                         TargetParamName);
+
 INSTANTIATE_TEST_SUITE_P(
     Requests, HostileRequestTest,
     ::testing::Combine(BothTargets(), ::testing::ValuesIn(Cases())),

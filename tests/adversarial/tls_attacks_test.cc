@@ -4,6 +4,8 @@
 // floods of tiny records. Every case runs against the library server and
 // the `sslshim serve --http` binary.
 
+#include <sys/socket.h>
+
 #include <string>
 #include <thread>
 #include <vector>
@@ -140,6 +142,23 @@ TEST_P(TlsAttackTest, CloseMidRequestAndMidResponse) {
       (*c)->Close(how);
     }
   }
+  EXPECT_TRUE(target().Recovered());
+}
+
+// A client that half-closes (FIN, no close_notify) right after its
+// requests still gets every response, then the connection ends.
+TEST_P(TlsAttackTest, HalfCloseAfterRequests) {
+  StartTarget();
+  absl::StatusOr<std::unique_ptr<RawTls>> c = RawTls::Connect(port());
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE((*c)->Write(Pipelined(3)).ok());
+  ASSERT_EQ(shutdown((*c)->fd(), SHUT_WR), 0);
+  const absl::Time start = absl::Now();
+  std::vector<Reply> replies = ParseReplies((*c)->ReadUntilClose());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3)) << "left open";
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_TRUE(absl::StrContains(replies[2].body, "/2")) << replies[2].body;
+  (*c)->Close();
   EXPECT_TRUE(target().Recovered());
 }
 
