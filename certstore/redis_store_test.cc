@@ -175,19 +175,32 @@ TEST(RedisAuthTest, PasswordAgainstPasswordlessServerIsPermissionDenied) {
                        HasSubstr("AUTH as the default user refused")));
 }
 
+// A server whose `default` user is still on (and reads everything), an ACL
+// user tenantA, and tenant B's record written by `default`.
+class RedisAclTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(server_, RedisServer::Start());
+    port = server_->port();
+    ASSERT_EQ(
+        Admin(port, {"ACL", "SETUSER", "tenantA", "on", ">pwA", "~certstore/t/tenantA/*",
+                     "&certstore/t/tenantA/*", "+@all", "-@dangerous"}),
+        "OK");
+    ASSERT_OK_AND_ASSIGN(
+        b_admin,
+        RedisStore::Create({.port = port, .key_namespace = "certstore/t/tenantB"}));
+    ASSERT_OK(b_admin->Put(P({"Cert", 1}), "tenant B secret", kAnyGeneration).status());
+  }
+  void TearDown() override { b_admin.reset(); }
+
+  std::unique_ptr<RedisServer> server_;
+  int port = 0;
+  std::unique_ptr<RedisStore> b_admin;
+};
+
 // Item 6 of issue 8: a user name without a password must not fall back to
 // the `default` user, even where `default` is still on and reads everything.
-TEST(RedisAclTest, UserNameWithoutPasswordNeverRunsAsDefault) {
-  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
-  const int port = server->port();
-  ASSERT_EQ(
-      Admin(port, {"ACL", "SETUSER", "tenantA", "on", ">pwA", "~certstore/t/tenantA/*",
-                   "&certstore/t/tenantA/*", "+@all", "-@dangerous"}),
-      "OK");
-  ASSERT_OK_AND_ASSIGN(
-      auto b_admin,
-      RedisStore::Create({.port = port, .key_namespace = "certstore/t/tenantB"}));
-  ASSERT_OK(b_admin->Put(P({"Cert", 1}), "tenant B secret", kAnyGeneration).status());
+TEST_F(RedisAclTest, UserNameWithoutPasswordNeverRunsAsDefault) {
   EXPECT_THAT(
       RedisStore::Create(
           {.port = port, .username = "tenantA", .key_namespace = "certstore/t/tenantB"}),
@@ -205,18 +218,7 @@ TEST(RedisAclTest, UserNameWithoutPasswordNeverRunsAsDefault) {
   EXPECT_THAT(reader->Get(P({"Cert", 1})), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
-TEST(RedisAclTest, TenantUserIsConfinedByTheServer) {
-  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
-  const int port = server->port();
-  ASSERT_EQ(
-      Admin(port, {"ACL", "SETUSER", "tenantA", "on", ">pwA", "~certstore/t/tenantA/*",
-                   "&certstore/t/tenantA/*", "+@all", "-@dangerous"}),
-      "OK");
-  ASSERT_OK_AND_ASSIGN(
-      auto b_admin,
-      RedisStore::Create({.port = port, .key_namespace = "certstore/t/tenantB"}));
-  ASSERT_OK(b_admin->Put(P({"Cert", 1}), "tenant B secret", kAnyGeneration).status());
-
+TEST_F(RedisAclTest, TenantUserIsConfinedByTheServer) {
   // Inside its namespace the tenant can do everything.
   ASSERT_OK_AND_ASSIGN(auto a,
                        RedisStore::Create({.port = port,
