@@ -11,6 +11,7 @@
 namespace sslshim::certstore {
 namespace {
 
+using ::sslshim::certstore::testing::KeyToDer;
 using ::sslshim::certstore::testing::MakeTestCert;
 using ::sslshim::certstore::testing::TestIdentity;
 using ::sslshim::testing::IsOk;
@@ -79,6 +80,27 @@ TEST_F(CertStoreTest, OpensWithAnyConfiguredKekById) {
   ASSERT_OK_AND_ASSIGN(Record r2, both->Get(P({"S", 2})));
   ASSERT_OK_AND_ASSIGN(std::string id, SealedKekId(r2.fields["key_str"].value));
   EXPECT_EQ(id, TestKek('n').id());
+}
+
+// Issue 8 item 8: a DER private key in a custom field is sealed like a PEM
+// one (it used to be stored in the clear), and refused without a KEK.
+TEST_F(CertStoreTest, DerKeyInACustomFieldIsSealed) {
+  const std::string der = KeyToDer(leaf_.key.get());
+  ASSERT_OK_AND_ASSIGN(auto cs,
+                       CertStore::CreateBorrowed(store_.get(), {.keks = {TestKek('1')}}));
+  ASSERT_OK(cs->Put(P({"S", "der"}), {{"note", "hi"}, {"backup", der}}).status());
+  ASSERT_OK_AND_ASSIGN(Record r, cs->Get(P({"S", "der"})));
+  EXPECT_TRUE(r.fields["backup"].sealed);
+  EXPECT_FALSE(r.fields["note"].sealed);
+  ASSERT_OK_AND_ASSIGN(StoreEntry raw, store_->Get(P({"S", "der"})));
+  EXPECT_EQ(raw.value.find(der.substr(der.size() - 32)), std::string::npos)
+      << "key bytes stored in the clear";
+  ASSERT_OK_AND_ASSIGN(SecretBytes opened, cs->ReadField(r, "backup"));
+  EXPECT_EQ(opened.view(), der);
+  EXPECT_EQ(r.metadata.key_type, "EC-P256");
+  ASSERT_OK_AND_ASSIGN(auto no_kek, CertStore::CreateBorrowed(store_.get(), {}));
+  EXPECT_THAT(no_kek->Put(P({"S", "der2"}), {{"backup", der}}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("backup")));
 }
 
 }  // namespace

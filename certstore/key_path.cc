@@ -25,7 +25,8 @@ bool AllDigits(absl::string_view s) {
   return true;
 }
 
-// Returns true when `s` is well-formed UTF-8 (no overlongs, no surrogates).
+}  // namespace
+
 bool IsValidUtf8(absl::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -61,6 +62,8 @@ bool IsValidUtf8(absl::string_view s) {
   }
   return true;
 }
+
+namespace {
 
 void EscapeString(absl::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";

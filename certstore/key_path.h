@@ -142,6 +142,11 @@ struct KeyRange {
 };
 KeyRange DescendantRange(const KeyPath& prefix);
 
+// IsValidUtf8() is true when `s` is well-formed UTF-8 (no overlong forms, no
+// surrogates, nothing above U+10FFFF): what key path components and JSON
+// output strings must be.
+bool IsValidUtf8(absl::string_view s);
+
 }  // namespace sslshim::certstore
 
 #endif  // SSLSHIM_CERTSTORE_KEY_PATH_H_

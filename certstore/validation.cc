@@ -6,11 +6,41 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "certstore/x509_info.h"
+#include "openssl/bytestring.h"
+#include "openssl/ec_key.h"
+#include "openssl/err.h"
+#include "openssl/evp.h"
+#include "openssl/rsa.h"
 
 namespace sslshim::certstore {
 
+bool LooksLikeDerPrivateKey(absl::string_view value) {
+  // Every DER private key is a SEQUENCE; skip the parsers for anything else.
+  if (value.size() < 16 || value[0] != 0x30) return false;
+  // One whole PKCS#8 PrivateKeyInfo, RSAPrivateKey or ECPrivateKey (with or
+  // without its optional parameters and public key), nothing after it.
+  auto whole = [value](auto parse) {
+    CBS cbs;
+    CBS_init(&cbs, reinterpret_cast<const uint8_t*>(value.data()), value.size());
+    const bool ok = parse(&cbs) && CBS_len(&cbs) == 0;
+    ERR_clear_error();
+    return ok;
+  };
+  return whole([](CBS* cbs) {
+           return bssl::UniquePtr<EVP_PKEY>(EVP_parse_private_key(cbs)) != nullptr;
+         }) ||
+         whole([](CBS* cbs) {
+           return bssl::UniquePtr<RSA>(RSA_parse_private_key(cbs)) != nullptr;
+         }) ||
+         whole([](CBS* cbs) {
+           return bssl::UniquePtr<EC_KEY>(EC_KEY_parse_private_key(cbs, nullptr)) !=
+                  nullptr;
+         });
+}
+
 bool IsKeyField(absl::string_view name, absl::string_view value) {
-  return name == kKeyField || name == "key" || LooksLikePrivateKey(value);
+  return name == kKeyField || name == "key" || LooksLikePrivateKey(value) ||
+         LooksLikeDerPrivateKey(value);
 }
 
 absl::Status ValidateFieldName(absl::string_view name) {

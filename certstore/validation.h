@@ -5,8 +5,9 @@
 //   cert     leaf certificate, optionally followed by its chain (PEM or DER);
 //   key_str  the leaf's private key (PEM or DER; `key` is accepted too);
 //   ca       CA certificates (PEM bundle or one DER certificate).
-// Any other field is opaque bytes, except that a field holding a PEM private
-// key is treated as a key field (and sealed).
+// Any other field is opaque bytes, except that a field holding a private key
+// (PEM, or DER: PKCS#8, traditional RSA or EC) is treated as a key field: it
+// is validated, sealed at rest, and shown only with --show-key.
 //
 //   absl::StatusOr<RecordMetadata> md = ValidateFields(fields, {.now = now});
 //   if (!md.ok()) return md.status();  // nothing was written
@@ -34,8 +35,14 @@ struct ValidationOptions {
   int64_t now = 0;             // Unix seconds used for the expiry check.
 };
 
-// IsKeyField() is true when field `name` with `value` holds a private key.
+// IsKeyField() is true when field `name` with `value` holds a private key:
+// `key_str` or `key`, a PEM private key, or LooksLikeDerPrivateKey().
 bool IsKeyField(absl::string_view name, absl::string_view value);
+
+// LooksLikeDerPrivateKey() is true when `value` is exactly one DER private
+// key: PKCS#8 PrivateKeyInfo, or a traditional RSAPrivateKey or
+// ECPrivateKey.
+bool LooksLikeDerPrivateKey(absl::string_view value);
 
 // ValidateFieldName() accepts 1..64 bytes of [A-Za-z0-9_.-].
 // Errors: InvalidArgument.

@@ -3,6 +3,12 @@
 #include <time.h>
 
 #include "certstore/testing/test_certs.h"
+#include "openssl/bn.h"
+#include "openssl/bytestring.h"
+#include "openssl/ec_key.h"
+#include "openssl/evp.h"
+#include "openssl/mem.h"
+#include "openssl/rsa.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
@@ -10,6 +16,8 @@
 namespace sslshim::certstore {
 namespace {
 
+using ::sslshim::certstore::testing::CertToDer;
+using ::sslshim::certstore::testing::KeyToDer;
 using ::sslshim::certstore::testing::MakeTestCert;
 using ::sslshim::certstore::testing::TestIdentity;
 using ::sslshim::testing::IsOk;
@@ -87,6 +95,48 @@ TEST_F(ValidationTest, KeyInAnyFieldIsAKeyField) {
   EXPECT_FALSE(IsKeyField("cert", leaf_.cert_pem));
   EXPECT_THAT(ValidateFields({{"key_str", leaf_.key_pem}, {"k2", ca_.key_pem}}, Opts()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("both")));
+}
+
+// Issue 8 item 8: DER private keys are key fields too, in any field.
+TEST_F(ValidationTest, DerKeyInAnyFieldIsAKeyField) {
+  // PKCS#8.
+  const std::string pkcs8 = KeyToDer(leaf_.key.get());
+  EXPECT_TRUE(LooksLikeDerPrivateKey(pkcs8));
+  EXPECT_TRUE(IsKeyField("backup", pkcs8));
+  // Traditional ECPrivateKey (SEC 1), with and without its public key.
+  const EC_KEY* ec = EVP_PKEY_get0_EC_KEY(leaf_.key.get());
+  ASSERT_NE(ec, nullptr);
+  uint8_t* der = nullptr;
+  size_t len = 0;
+  std::string sec1;
+  for (unsigned flags : {0u, unsigned{EC_PKEY_NO_PUBKEY}}) {
+    bssl::ScopedCBB cbb;
+    ASSERT_TRUE(CBB_init(cbb.get(), 0));
+    ASSERT_TRUE(EC_KEY_marshal_private_key(cbb.get(), ec, flags));
+    ASSERT_TRUE(CBB_finish(cbb.get(), &der, &len));
+    std::string encoded(reinterpret_cast<char*>(der), len);
+    OPENSSL_free(der);
+    EXPECT_TRUE(IsKeyField("backup", encoded)) << flags;
+    if (flags == 0) sec1 = encoded;
+  }
+  // Traditional RSAPrivateKey (PKCS#1).
+  bssl::UniquePtr<RSA> rsa(RSA_new());
+  bssl::UniquePtr<BIGNUM> e(BN_new());
+  ASSERT_TRUE(BN_set_word(e.get(), RSA_F4));
+  ASSERT_TRUE(RSA_generate_key_ex(rsa.get(), 2048, e.get(), nullptr));
+  ASSERT_TRUE(RSA_private_key_to_bytes(reinterpret_cast<uint8_t**>(&der), &len, rsa.get()));
+  const std::string pkcs1(reinterpret_cast<char*>(der), len);
+  OPENSSL_free(der);
+  EXPECT_TRUE(IsKeyField("backup", pkcs1));
+  // Not keys: a DER certificate, a key with trailing bytes, ASN.1-ish noise.
+  EXPECT_FALSE(IsKeyField("backup", CertToDer(leaf_.cert.get())));
+  EXPECT_FALSE(IsKeyField("backup", pkcs8 + "x"));
+  EXPECT_FALSE(IsKeyField("backup", std::string("\x30\x82\x01\x00") + std::string(256, 'A')));
+  EXPECT_FALSE(IsKeyField("note", "hello"));
+  // A DER key in a second field is a second key, as with PEM.
+  EXPECT_THAT(ValidateFields({{"key_str", leaf_.key_pem}, {"backup", sec1}}, Opts()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("both")));
+  EXPECT_THAT(ValidateFields({{"backup", pkcs1}}, Opts()), IsOk());
 }
 
 }  // namespace

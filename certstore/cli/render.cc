@@ -1,9 +1,11 @@
 #include "certstore/cli/render.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "certstore/key_path.h"
 #include "certstore/sealing.h"
 
 namespace sslshim::certstore::cli {
@@ -49,9 +51,31 @@ nlohmann::json RecordToJson(const Record& record,
   }
   j["fields"] = fields;
   if (!revealed.empty()) {
-    nlohmann::json km = nlohmann::json::object();
-    for (const auto& [name, value] : revealed) km[name] = value;
-    j["key_material"] = km;
+    // Text (PEM) under key_material, binary (DER) base64 under
+    // key_material_base64: JSON strings must be UTF-8.
+    nlohmann::json km = nlohmann::json::object(), km64 = nlohmann::json::object();
+    for (const auto& [name, value] : revealed) {
+      if (IsValidUtf8(value)) {
+        km[name] = value;
+      } else {
+        km64[name] = absl::Base64Escape(value);
+      }
+    }
+    if (!km.empty()) j["key_material"] = km;
+    if (!km64.empty()) j["key_material_base64"] = km64;
+  }
+  return j;
+}
+
+nlohmann::json FieldToJson(const Record& record, absl::string_view field,
+                           absl::string_view value) {
+  nlohmann::json j = {{"path", record.path.ToString()},
+                      {"generation", record.generation},
+                      {"field", std::string(field)}};
+  if (IsValidUtf8(value)) {
+    j["value"] = std::string(value);
+  } else {
+    j["value_base64"] = absl::Base64Escape(value);
   }
   return j;
 }

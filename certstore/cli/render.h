@@ -13,6 +13,7 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "certstore/record.h"
 #include "nlohmann/json.hpp"
 
@@ -22,9 +23,16 @@ namespace sslshim::certstore::cli {
 std::string FormatUnixTime(int64_t t);
 
 // RecordToJson() renders path, generation, metadata and a field summary
-// (size, sealed, KEK id), plus "key_material" for the `revealed` fields.
+// (size, sealed, KEK id), plus the `revealed` fields: "key_material" for text
+// (PEM) values, "key_material_base64" for binary (DER) ones.
 nlohmann::json RecordToJson(const Record& record,
                             const std::map<std::string, std::string>& revealed);
+
+// FieldToJson() renders one field's value for `get --field` in --json mode:
+// {"path", "generation", "field", "value"}, with "value_base64" instead of
+// "value" when the bytes are not UTF-8 text (a DER key or certificate).
+nlohmann::json FieldToJson(const Record& record, absl::string_view field,
+                           absl::string_view value);
 
 // RecordToText() is the same as aligned "name: value" lines.
 std::string RecordToText(const Record& record,

@@ -217,7 +217,14 @@ class Command {
     if (args_.positional.size() > index + 1) {
       return Usage(absl::StrCat("unexpected argument ", args_.positional[index + 1]));
     }
-    return KeyPath::Parse(args_.positional[index]);
+    absl::StatusOr<KeyPath> path = KeyPath::Parse(args_.positional[index]);
+    if (path.ok() && required && path->empty()) {
+      // '' parses as the root, which holds no record: invalid input (exit 2),
+      // refused here rather than by the backend.
+      return absl::InvalidArgumentError(
+          "the key path is empty; give a record path such as Employee/asalieri");
+    }
+    return path;
   }
 
   // Fills cert/key/ca (and --field) from the flags.
@@ -298,12 +305,19 @@ class Command {
     if (args_.Has("field")) {
       std::string name = args_.Value("field");
       auto it = r->fields.find(name);
-      if (it != r->fields.end() && it->second.sealed && !args_.Has("show-key")) {
+      // Key material: sealed, or (a record written before DER keys were
+      // recognised) a private key stored in the clear.
+      if (it != r->fields.end() && !args_.Has("show-key") &&
+          (it->second.sealed || IsKeyField(name, it->second.value))) {
         return Usage(absl::StrCat("field ", name, " is key material; add --show-key"));
       }
       absl::StatusOr<SecretBytes> v = cs_->ReadField(*r, name);
       if (!v.ok()) return v.status();
-      out_ << v->view();
+      if (json()) {
+        out_ << FieldToJson(*r, name, v->view()).dump(2) << "\n";
+      } else {
+        out_ << v->view();
+      }
       return absl::OkStatus();
     }
     if (args_.Has("show-key")) {

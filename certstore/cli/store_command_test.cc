@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/strings/str_join.h"
@@ -28,6 +30,7 @@ extern char** environ;
 namespace sslshim::certstore::cli {
 namespace {
 
+using ::sslshim::certstore::testing::KeyToDer;
 using ::sslshim::certstore::testing::MakeTestCert;
 using ::sslshim::certstore::testing::TestIdentity;
 using ::testing::HasSubstr;
@@ -295,6 +298,110 @@ TEST_F(CliTest, SpecialFilesAsFileArgumentsAreInvalidInput) {
     }
   }
   EXPECT_EQ(Run({"list"}).out, "");
+}
+
+size_t Lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+
+// Issue 8 item 10: an empty key path is invalid input (exit 2), not a store
+// failure ("unavailable", MDB_BAD_VALSIZE, exit 6).
+TEST_F(CliTest, EmptyKeyPathIsInvalidInput) {
+  for (const char* cmd : {"get", "delete"}) {
+    Result r = Run({cmd, ""});
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("key path is empty"));
+    EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  }
+  Result r = Run({"import", "", "--cert", F("leaf.pem")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+// Issue 8 item 10: in --json mode `get --field` prints JSON, not raw PEM.
+TEST_F(CliTest, JsonGetFieldIsJson) {
+  ASSERT_EQ(Run({"import", "Svc/a", "--cert", F("leaf.pem"), "--key", F("leaf.key")})
+                .exit_code,
+            0);
+  Result r = Run({"--json", "get", "Svc/a", "--field", "cert"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_EQ(j["path"], "Svc/a");
+  EXPECT_EQ(j["field"], "cert");
+  EXPECT_EQ(j["generation"], 1);
+  EXPECT_EQ(j["value"], leaf_.cert_pem + ca_.cert_pem);
+  // Text mode is unchanged: the raw value.
+  EXPECT_EQ(Run({"get", "Svc/a", "--field", "cert"}).out, leaf_.cert_pem + ca_.cert_pem);
+}
+
+// Issue 8 item 8: a DER private key in a custom field is sealed and shown
+// only with --show-key (base64 in JSON), like a PEM key.
+TEST_F(CliTest, DerKeyInACustomFieldIsSealedAndHidden) {
+  const std::string der = KeyToDer(leaf_.key.get());
+  WriteFile(F("backup.der"), der);
+  WriteFile(F("note.txt"), "not a key\n");
+  Result r = Run({"import", "Svc/d", "--cert", F("leaf.pem"), "--field",
+                  "backup=" + F("backup.der"), "--field", "note=" + F("note.txt")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Run({"get", "Svc/d"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("field backup:"));
+  EXPECT_THAT(r.out, HasSubstr("sealed, KEK"));
+  EXPECT_EQ(r.out.find(der.substr(der.size() - 16)), std::string::npos);
+  r = Run({"get", "Svc/d", "--field", "backup"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("key material; add --show-key"));
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(Run({"get", "Svc/d", "--field", "note"}).out, "not a key\n");
+  r = Run({"--json", "get", "Svc/d", "--field", "backup", "--show-key"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  std::string decoded;
+  ASSERT_TRUE(absl::Base64Unescape(j["value_base64"].get<std::string>(), &decoded));
+  EXPECT_EQ(decoded, der);
+  r = Run({"--json", "get", "Svc/d", "--show-key"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_TRUE(j["fields"]["backup"]["sealed"].get<bool>());
+  ASSERT_TRUE(absl::Base64Unescape(j["key_material_base64"]["backup"].get<std::string>(),
+                                   &decoded));
+  EXPECT_EQ(decoded, der);
+  // Without a KEK it is refused, never stored in the clear.
+  r = Run({"import", "Svc/e", "--cert", F("leaf.pem"), "--field",
+           "backup=" + F("backup.der")},
+          "");
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+}
+
+// Issue 8 item 2: a store file emptied or truncated is corrupt (exit 7, one
+// stderr line), never an empty store, and is not re-initialised by a write.
+TEST_F(CliTest, DamagedLmdbStoreIsCorruptExit7) {
+  ASSERT_EQ(Run({"import", "Svc/a", "--cert", F("leaf.pem"), "--key", F("leaf.key")})
+                .exit_code,
+            0);
+  const std::string data = dir_ + "/store/data.mdb";
+  const std::string intact = ReadFile(data);
+  struct Case {
+    off_t size;
+    const char* error;
+  };
+  for (const Case& c : {Case{0, "empty (0 bytes)"}, Case{8192, "truncated"}}) {
+    ASSERT_EQ(truncate(data.c_str(), c.size), 0);
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"list"}, {"get", "Svc/a"},
+          {"import", "Svc/b", "--cert", F("other.pem")}}) {
+      Result r = Run(args);
+      EXPECT_EQ(r.exit_code, 7) << args[0] << ": " << r.err;
+      EXPECT_THAT(r.err, HasSubstr(c.error));
+      EXPECT_EQ(Lines(r.err), 1u) << r.err;
+      EXPECT_EQ(r.out, "");
+    }
+    EXPECT_EQ(ReadFile(data).size(), static_cast<size_t>(c.size)) << "file was rewritten";
+    WriteFile(data, intact);
+  }
+  Result r = Run({"list"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Svc/a"));
 }
 
 }  // namespace
