@@ -217,7 +217,9 @@ RequestParser::Result RequestParser::Feed(absl::string_view data,
     dead_ = true;
     in_message_ = false;
     error_status_ = 400;
-    error_message_ = "obs-fold (a header line starting with whitespace)";
+    error_message_ =
+        "obs-fold (a header line starting with whitespace) or a bare CR at a "
+        "header line start";
     return Result::kError;
   }
   complete_ = false;
@@ -296,7 +298,11 @@ bool RequestParser::ScanForObsFold(absl::string_view data) {
                             : HeaderScan::kInLine;
         break;
       case HeaderScan::kLineStartCr:
-        scan_ = c == '\n' ? HeaderScan::kDone : HeaderScan::kInLine;
+        // A bare CR at a line start (RFC 9112 section 2.2): http-parser would
+        // end the headers there, a strict peer would not; refuse it so the
+        // request cannot be framed two ways.
+        if (c != '\n') return false;
+        scan_ = HeaderScan::kDone;
         break;
       case HeaderScan::kDone:
         return true;

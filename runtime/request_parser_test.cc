@@ -197,6 +197,9 @@ TEST(RequestParserTest, MalformedRequestsTable) {
       {"obs-fold garbage", "GET / HTTP/1.1\r\n Host: h\r\n\r\n", 400},
       {"leading junk line", "GET / HTTP/1.1 extra\r\nHost: h\r\n\r\n", 400},
       {"CR only line ends", "GET / HTTP/1.1\rHost: h\r\r", 400},
+      // Found by the request parser fuzzer: http-parser ends the headers at
+      // CR + any byte, so this was served when split and refused whole.
+      {"bare CR ends headers", "GET / HTTP/1.1\r\nHost: a\r\n\rX\r\n x", 400},
       {"second request bad",
        "GET / HTTP/1.1\r\nHost: h\r\n\r\nBAD\x7f / HTTP/1.1\r\n\r\n", 400},
   };
