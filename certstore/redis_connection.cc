@@ -144,6 +144,7 @@ absl::Status Connection::Connected() {
   if (ctx_ != nullptr) return absl::OkStatus();
   absl::StatusOr<RedisAddress> node = locator_->Locate();
   if (!node.ok()) return node.status();
+  node_ = *node;
   ctx_ = redisConnectWithTimeout(node->host.c_str(), node->port,
                                  absl::ToTimeval(options_.connect_timeout));
   if (ctx_ == nullptr) {

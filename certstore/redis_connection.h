@@ -71,6 +71,9 @@ class Connection {
   // Drop() closes the connection; the next call reconnects.
   void Drop();
 
+  // node() is the node of the current (or last) connection.
+  const RedisAddress& node() const { return node_; }
+
   // Endpoint() names the store (MasterLocator::Endpoint()).
   std::string Endpoint() const { return locator_->Endpoint(); }
 
@@ -85,6 +88,7 @@ class Connection {
   const RedisStoreOptions options_;
   const std::shared_ptr<MasterLocator> locator_;
   redisContext* ctx_ = nullptr;
+  RedisAddress node_;
 };
 
 }  // namespace sslshim::certstore::redis_internal

@@ -8,6 +8,8 @@
 // sentinels make it a replica of the new master and writes are acknowledged
 // again.
 
+#include <signal.h>
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -275,6 +277,33 @@ TEST(RedisFailoverTest, ManualFailoverIsFollowedByWrites) {
                        RedisStore::Create({.port = new_port, .key_namespace = "ro"}));
   ASSERT_OK_AND_ASSIGN(StoreEntry e, direct->Get(kCounter));
   EXPECT_EQ(e.value, acked);
+}
+
+// A paused primary (alive, silent: a partition) never closes the watcher's
+// connection; the watcher follows the master that the store's commands
+// found through the sentinels.
+TEST(RedisFailoverTest, WatcherLeavesAPausedPrimary) {
+  ASSERT_OK_AND_ASSIGN(auto group, RedisSentinelGroup::Start({.replicas = 1}));
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSentinelStore(group->SentinelUrl("?namespace=p")));
+  ASSERT_OK(store->Put(kCounter, "0", kAnyGeneration).status());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Watcher> watcher, store->Watch(KeyPath::Root()));
+  ASSERT_EQ(kill(group->primary().pid(), SIGSTOP), 0);
+  ASSERT_OK_AND_ASSIGN(int new_port, group->WaitForNewMaster(absl::Seconds(20)));
+  ASSERT_OK(store->Get(kCounter).status());  // Times out, asks the sentinels again.
+  EXPECT_EQ(store->master_status().master, absl::StrCat("127.0.0.1:", new_port));
+  bool resynced = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!resynced && absl::Now() < deadline) {
+    absl::StatusOr<absl::optional<WatchEvent>> ev =
+        watcher->Next(absl::Milliseconds(100));
+    resynced = ev.ok() && ev->has_value() && (*ev)->type == WatchEvent::Type::kResync;
+  }
+  kill(group->primary().pid(), SIGCONT);
+  ASSERT_TRUE(resynced) << "the watcher stayed on the paused primary";
+  ASSERT_OK(store->Put(P({"After", 1}), "x", kAnyGeneration).status());
+  ASSERT_OK_AND_ASSIGN(absl::optional<WatchEvent> ev, watcher->Next(absl::Seconds(2)));
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ(ev->path, P({"After", 1}));
 }
 
 TEST(RedisFailoverTest, UnknownMasterNameIsNotFound) {

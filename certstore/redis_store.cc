@@ -86,6 +86,7 @@ class RedisWatcher : public Watcher {
   RedisWatcher(const RedisStoreOptions& options, std::shared_ptr<MasterLocator> locator,
                KeyPath prefix)
       : options_(options),
+        locator_(locator),
         conn_(options, std::move(locator)),
         prefix_(std::move(prefix)) {}
 
@@ -122,6 +123,14 @@ class RedisWatcher : public Watcher {
       }
       absl::Duration left = deadline - absl::Now();
       if (left <= absl::ZeroDuration()) return absl::nullopt;
+      if (MasterMoved()) {
+        conn_.Drop();
+        continue;
+      }
+      // In Sentinel mode, look at least every 250 ms whether the store's
+      // other connections found a new master (the old one may be alive but
+      // cut off, and would never close this connection).
+      if (locator_->sentinel()) left = std::min(left, absl::Milliseconds(250));
       pollfd pfd{c->fd, POLLIN, 0};
       int n = poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
       if (n < 0 && errno != EINTR) {
@@ -133,6 +142,10 @@ class RedisWatcher : public Watcher {
   }
 
  private:
+  bool MasterMoved() const {
+    return locator_->sentinel() && locator_->status().master != conn_.node().ToString();
+  }
+
   absl::optional<WatchEvent> Parse(const redisReply* r) {
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
         r->element[2]->type != REDIS_REPLY_STRING) {
@@ -150,6 +163,7 @@ class RedisWatcher : public Watcher {
   }
 
   const RedisStoreOptions options_;
+  const std::shared_ptr<MasterLocator> locator_;
   Connection conn_;
   const KeyPath prefix_;
 };
