@@ -218,8 +218,8 @@ RequestParser::Result RequestParser::Feed(absl::string_view data,
     in_message_ = false;
     error_status_ = 400;
     error_message_ =
-        "obs-fold (a header line starting with whitespace) or a bare CR at a "
-        "header line start";
+        "obs-fold (a header line starting with whitespace) or a bare CR in "
+        "the header section";
     return Result::kError;
   }
   complete_ = false;
@@ -290,6 +290,11 @@ bool RequestParser::ScanForObsFold(absl::string_view data) {
         break;
       case HeaderScan::kInLine:
         if (c == '\n') scan_ = HeaderScan::kLineStart;
+        if (c == '\r') scan_ = HeaderScan::kInLineCr;
+        break;
+      case HeaderScan::kInLineCr:  // A CR must end the line.
+        if (c != '\n') return false;
+        scan_ = HeaderScan::kLineStart;
         break;
       case HeaderScan::kLineStart:
         if (c == ' ' || c == '\t') return false;

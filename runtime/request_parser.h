@@ -142,8 +142,10 @@ class RequestParser {
   int CheckFraming(const http_parser* p);
   Result FinishChunked(absl::string_view data, size_t used, size_t* consumed);
   // ScanForObsFold follows the header section of the current message in
-  // `data` (http-parser joins folded lines silently) and returns false at
-  // a line that starts with SP or HTAB (obs-fold, refused with 400).
+  // `data` (http-parser joins folded lines silently and ends a line at CR +
+  // any byte) and returns false at a line that starts with SP or HTAB
+  // (obs-fold) or at a bare CR (RFC 9112 section 2.2), both refused with
+  // 400, so no read pattern frames the request differently.
   bool ScanForObsFold(absl::string_view data);
 
   const RequestLimits limits_;
@@ -159,7 +161,7 @@ class RequestParser {
   // The headers said chunked: the body is ChunkedBodyDecoder's, not
   // http-parser's (which is told to skip it).
   // Where ScanForObsFold is in the header section.
-  enum class HeaderScan { kStart, kInLine, kLineStart, kLineStartCr, kDone };
+  enum class HeaderScan { kStart, kInLine, kInLineCr, kLineStart, kLineStartCr, kDone };
   HeaderScan scan_ = HeaderScan::kStart;
   bool chunked_ = false;
   bool decoding_chunks_ = false;

@@ -200,6 +200,8 @@ TEST(RequestParserTest, MalformedRequestsTable) {
       // Found by the request parser fuzzer: http-parser ends the headers at
       // CR + any byte, so this was served when split and refused whole.
       {"bare CR ends headers", "GET / HTTP/1.1\r\nHost: a\r\n\rX\r\n x", 400},
+      {"bare CR in a header line",
+       "GET / HTTP/1.0\r\nHost-L: \rX\nlong: one\r\n two\r\n\r\n", 400},
       {"second request bad",
        "GET / HTTP/1.1\r\nHost: h\r\n\r\nBAD\x7f / HTTP/1.1\r\n\r\n", 400},
   };
