@@ -438,9 +438,14 @@ absl::Status LmdbStore::Begin(std::shared_lock<std::shared_mutex>& lock, unsigne
   }
   *t = Txn{this, *txn};
   if (map_ != nullptr) {  // Unknown map (no /proc): no bounds to check.
+    // The bounds come from the size now: a commit that finished while this
+    // transaction waited to begin (writers queue) grew the file, and this
+    // snapshot may use the new pages. LMDB never shrinks the file.
+    struct stat st;
+    uint64_t now = fstat(data_fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : *size;
     t->map_begin = map_;
     t->map_end = map_ + map_size_;
-    t->file_end = map_ + std::min<uint64_t>(*size, map_size_);
+    t->file_end = map_ + std::min<uint64_t>(now, map_size_);
   }
   return absl::OkStatus();
 }
