@@ -151,18 +151,19 @@ void Connection::DoHandshake() {
 }
 
 bool Connection::WantsToRead() const {
-  return !peer_eof_ && !close_after_write_ && out_.size() < kMaxPendingOutput &&
+  return !peer_eof_ && !close_after_write_ &&
+         PendingOutput() < kMaxPendingOutput &&
          in_.size() < kMaxPendingInput;
 }
 
 bool Connection::Idle() const {
-  return out_.empty() && in_.empty() && !parser_.in_message();
+  return PendingOutput() == 0 && in_.empty() && !parser_.in_message();
 }
 
 void Connection::Pump() {
   Flush();
   if (state_ != State::kOpen) return;
-  if (!in_.empty() && out_.size() < kMaxPendingOutput) {
+  if (!in_.empty() && PendingOutput() < kMaxPendingOutput) {
     std::string pending;
     pending.swap(in_);
     Consume(pending);
@@ -172,7 +173,7 @@ void Connection::Pump() {
   if (state_ != State::kOpen) return;
   Flush();
   if (state_ != State::kOpen) return;
-  if (out_.empty()) {
+  if (PendingOutput() == 0) {
     if (close_after_write_) return StartLinger(close_reason_);
     if (peer_eof_) return Close(CloseReason::kPeerClosed);
     if (core_.draining.load(std::memory_order_relaxed) && Idle()) {
@@ -231,7 +232,7 @@ void Connection::Consume(absl::string_view data) {
 size_t Connection::Process(absl::string_view data) {
   size_t pos = 0;
   while (pos < data.size() && state_ == State::kOpen && !close_after_write_) {
-    if (out_.size() >= kMaxPendingOutput) break;  // Resumed by Pump.
+    if (PendingOutput() >= kMaxPendingOutput) break;  // Resumed by Pump.
     size_t used = 0;
     const RequestParser::Result r = parser_.Feed(data.substr(pos), &used);
     pos += used;
@@ -308,24 +309,42 @@ void Connection::QueueError(int status, const std::string& message,
   close_reason_ = reason;
 }
 
+void Connection::ClearOutput() {
+  // Release a large buffer's memory; keep a small one for the next response.
+  if (out_.capacity() > kMaxPendingOutput) {
+    std::string().swap(out_);
+  } else {
+    out_.clear();
+  }
+  out_sent_ = 0;
+}
+
 void Connection::Flush() {
   write_wants_read_ = false;
-  while (!out_.empty()) {
-    absl::StatusOr<size_t> n = sock_->write(out_);
+  while (PendingOutput() > 0) {
+    absl::StatusOr<size_t> n =
+        sock_->write(absl::string_view(out_).substr(out_sent_));
     if (!n.ok()) {
       const shim::ErrorKind kind = shim::GetErrorKind(n.status());
-      if (kind == shim::ErrorKind::kSSLWantWriteError) return;
       if (kind == shim::ErrorKind::kSSLWantReadError) {
         write_wants_read_ = true;
-        return;
+      } else if (kind != shim::ErrorKind::kSSLWantWriteError) {
+        RecordError(n.status());
+        return Close(CloseReason::kIoError);
       }
-      RecordError(n.status());
-      return Close(CloseReason::kIoError);
+      // Blocked: drop the written prefix once it outweighs the rest (each
+      // byte is moved at most once more; the moved buffer is fine for
+      // the retried SSL_write, see SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER).
+      if (out_sent_ >= kMaxPendingOutput && out_sent_ >= PendingOutput()) {
+        out_.erase(0, out_sent_);
+        out_sent_ = 0;
+      }
+      return;
     }
-    out_.erase(0, *n);
+    out_sent_ += *n;
     last_activity_ = loop_.Now();
   }
-  if (out_.capacity() > kMaxPendingOutput) std::string().swap(out_);
+  ClearOutput();
 }
 
 void Connection::StartLinger(CloseReason reason) {
@@ -338,7 +357,7 @@ void Connection::StartLinger(CloseReason reason) {
   state_ = State::kLinger;
   linger_until_ = loop_.Now() + EventLoop::ToClock(core_.options.linger_timeout);
   std::string().swap(in_);
-  std::string().swap(out_);
+  ClearOutput();
   DrainLinger();
   if (state_ == State::kLinger) {
     UpdateInterest();
@@ -373,7 +392,7 @@ void Connection::UpdateInterest() {
       break;
     case State::kOpen: {
       if (WantsToRead() || write_wants_read_) want |= EPOLLIN;
-      if ((!out_.empty() && !write_wants_read_) || read_wants_write_) {
+      if ((PendingOutput() > 0 && !write_wants_read_) || read_wants_write_) {
         want |= EPOLLOUT;
       }
       break;
@@ -411,7 +430,7 @@ void Connection::UpdateDeadline() {
         request_clock_ = true;
         request_started_at_ = now;
       }
-      if (out_.empty()) {
+      if (PendingOutput() == 0) {
         output_clock_ = false;
       } else if (!output_clock_) {
         output_clock_ = true;
@@ -460,13 +479,13 @@ void Connection::OnTimer() {
     case CloseReason::kRequestTimeout:
       core_.stats.timeouts.fetch_add(1, std::memory_order_relaxed);
       event_.error_kind = shim::ErrorKind::kTimeoutError;
-      if (!out_.empty()) {
+      if (PendingOutput() > 0) {
         // The client is not reading its response.
         event_.error = "response not read within request_timeout";
         return Close(CloseReason::kRequestTimeout);
       }
       event_.error = "request not received within request_timeout";
-      out_.clear();
+      ClearOutput();
       AppendResponse(SimpleResponse(408), worker_->Date(), true, false, false,
                      &out_);
       Flush();  // One attempt: a slow client gets its 408 if it can take it.

@@ -149,7 +149,13 @@ class Connection : public EventLoop::Watcher {
   std::unique_ptr<shim::SSLSocket> sock_;
   RequestParser parser_;
   std::string in_;   // Read but not yet parsed (pipelined beyond a pause).
-  std::string out_;  // Queued response bytes not yet accepted by SSL_write.
+  // Queued response bytes; the first out_sent_ were accepted by SSL_write
+  // (dropped when all are, or compacted once they outweigh the rest, so a
+  // large response costs linear time, not a memmove per record).
+  std::string out_;
+  size_t out_sent_ = 0;
+  size_t PendingOutput() const { return out_.size() - out_sent_; }
+  void ClearOutput();
   bool peer_eof_ = false;
   bool close_after_write_ = false;
   bool read_wants_write_ = false;
