@@ -46,6 +46,17 @@ absl::StatusOr<std::unique_ptr<RedisStore>> OpenSentinelStore(const std::string&
   return RedisStore::Create(*std::move(o));
 }
 
+// ResyncWithin() reads events until a kResync (true) or `timeout` passes.
+bool ResyncWithin(Watcher& watcher, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    absl::StatusOr<absl::optional<WatchEvent>> ev = watcher.Next(absl::Milliseconds(100));
+    if (ev.ok() && ev->has_value() && (*ev)->type == WatchEvent::Type::kResync)
+      return true;
+  }
+  return false;
+}
+
 // BackgroundLoop runs Step() on its own thread until Stop() and keeps the
 // times at which a step succeeded.
 class BackgroundLoop {
@@ -232,14 +243,8 @@ TEST(RedisFailoverTest, KilledPrimaryIsFollowedWithoutLosingAcknowledgedWrites) 
   std::cout << "status: " << reader_store->Describe() << std::endl;
 
   // The watcher resubscribes on the new master, says resync, then sees puts.
-  bool resynced = false;
+  ASSERT_TRUE(ResyncWithin(*watcher, absl::Seconds(10)));
   const absl::Time watch_deadline = absl::Now() + absl::Seconds(10);
-  while (!resynced && absl::Now() < watch_deadline) {
-    absl::StatusOr<absl::optional<WatchEvent>> ev =
-        watcher->Next(absl::Milliseconds(200));
-    resynced = ev.ok() && ev->has_value() && (*ev)->type == WatchEvent::Type::kResync;
-  }
-  ASSERT_TRUE(resynced);
   ASSERT_OK(writer_store->Put(P({"After", 1}), "x", kAnyGeneration).status());
   absl::optional<WatchEvent> put;
   while (!put && absl::Now() < watch_deadline) {
@@ -291,13 +296,7 @@ TEST(RedisFailoverTest, WatcherLeavesAPausedPrimary) {
   ASSERT_OK_AND_ASSIGN(int new_port, group->WaitForNewMaster(absl::Seconds(20)));
   ASSERT_OK(store->Get(kCounter).status());  // Times out, asks the sentinels again.
   EXPECT_EQ(store->master_status().master, absl::StrCat("127.0.0.1:", new_port));
-  bool resynced = false;
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (!resynced && absl::Now() < deadline) {
-    absl::StatusOr<absl::optional<WatchEvent>> ev =
-        watcher->Next(absl::Milliseconds(100));
-    resynced = ev.ok() && ev->has_value() && (*ev)->type == WatchEvent::Type::kResync;
-  }
+  const bool resynced = ResyncWithin(*watcher, absl::Seconds(5));
   kill(group->primary().pid(), SIGCONT);
   ASSERT_TRUE(resynced) << "the watcher stayed on the paused primary";
   ASSERT_OK(store->Put(P({"After", 1}), "x", kAnyGeneration).status());
