@@ -100,8 +100,9 @@ absl::StatusOr<LmdbFileState> CheckLmdbDataFile(int fd, absl::string_view name) 
   state.file_size = static_cast<uint64_t>(st.st_size);
   if (state.file_size == 0) {
     return absl::DataLossError(absl::StrCat(
-        name, " is empty (0 bytes): the store was emptied or truncated; restore it "
-              "from a backup (it is not treated as a new, empty store)"));
+        name,
+        " is empty (0 bytes): the store was emptied or truncated; restore it "
+        "from a backup (it is not treated as a new, empty store)"));
   }
   Meta metas[2];
   absl::Status s = ReadMeta(fd, 0, 0, name, &metas[0]);
@@ -125,9 +126,10 @@ absl::StatusOr<LmdbFileState> CheckLmdbDataFile(int fd, absl::string_view name) 
   for (const Meta& m : metas) {
     const uint64_t needed = (m.last_page + 1) * m.page_size;
     if (needed > state.file_size) {
-      return absl::DataLossError(absl::StrCat(
-          name, " is ", state.file_size, " bytes but LMDB's last page ", m.last_page,
-          " ends at byte ", needed, ": the file was truncated; restore it from a backup"));
+      return absl::DataLossError(
+          absl::StrCat(name, " is ", state.file_size, " bytes but LMDB's last page ",
+                       m.last_page, " ends at byte ", needed,
+                       ": the file was truncated; restore it from a backup"));
     }
   }
   return state;

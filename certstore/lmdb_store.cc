@@ -365,9 +365,10 @@ size_t LmdbStore::map_size() const {
 uint64_t LmdbStore::Faults() const { return guard_ ? guard_->faults() : 0; }
 
 absl::Status LmdbStore::FaultError() const {
-  return absl::DataLossError(absl::StrCat(
-      Describe(), "/data.mdb shrank while being read (SIGBUS caught): the file was "
-                  "truncated underneath this process; restore it from a backup"));
+  return absl::DataLossError(
+      absl::StrCat(Describe(),
+                   "/data.mdb shrank while being read (SIGBUS caught): the file was "
+                   "truncated underneath this process; restore it from a backup"));
 }
 
 absl::StatusOr<uint64_t> LmdbStore::CheckFile() const {
@@ -396,8 +397,8 @@ absl::Status LmdbStore::AdoptMapSize(size_t size) {
   MDB_envinfo info;
   mdb_env_info(env_, &info);
   map_size_ = info.me_mapsize;
-  map_ = static_cast<const char*>(
-      SigbusGuard::FindFileMapping(data_fd_, map_size_, guard_));
+  map_ =
+      static_cast<const char*>(SigbusGuard::FindFileMapping(data_fd_, map_size_, guard_));
   if (guard_ != nullptr) guard_->Move(map_, map_ != nullptr ? map_size_ : 0);
   return absl::OkStatus();
 }

@@ -146,10 +146,10 @@ class LmdbStore : public Store {
   std::function<void()> after_check_hook_;
   // Shared by every transaction; exclusive while changing the map.
   mutable std::shared_mutex resize_mu_;
-  size_t map_size_ = 0;             // Guarded by resize_mu_.
-  const char* map_ = nullptr;       // Guarded by resize_mu_.
-  uint64_t repaired_faults_ = 0;    // Guarded by resize_mu_.
-  bool broken_ = false;             // Guarded by resize_mu_.
+  size_t map_size_ = 0;           // Guarded by resize_mu_.
+  const char* map_ = nullptr;     // Guarded by resize_mu_.
+  uint64_t repaired_faults_ = 0;  // Guarded by resize_mu_.
+  bool broken_ = false;           // Guarded by resize_mu_.
 };
 
 }  // namespace sslshim::certstore

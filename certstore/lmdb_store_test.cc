@@ -8,16 +8,16 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
-
 #include <iostream>
 #include <random>
+#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/base/internal/endian.h"
 #include "absl/time/clock.h"
+#include "certstore/lmdb_damage.h"
 #include "certstore/record.h"
+#include "certstore/sigbus_death.h"
 #include "certstore/store_conformance.h"
 #include "gmock/gmock.h"
 #include "testing/status_matchers.h"
@@ -260,30 +260,7 @@ TEST(LmdbStoreTest, BadDirectoryIsAClearError) {
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("/proc/no/such/dir")));
 }
 
-
 // --- A store damaged underneath an open LmdbStore (issue 8, item 2) ---
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// Writes `data` at `offset` of the existing file (same inode, no truncation).
-void WriteAt(const std::string& path, absl::string_view data, off_t offset) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0) << path;
-  ASSERT_EQ(pwrite(fd, data.data(), data.size(), offset),
-            static_cast<ssize_t>(data.size()));
-  close(fd);
-}
-
-void FlipBytes(const std::string& path, off_t offset, int count) {
-  std::string bytes = ReadAll(path).substr(offset, count);
-  for (char& c : bytes) c ^= 0x5A;
-  WriteAt(path, bytes, offset);
-}
 
 class LmdbDamageTest : public ::testing::Test {
  protected:
@@ -293,11 +270,11 @@ class LmdbDamageTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(store_, LmdbStore::Create({.directory = dir_}));
     // A value far bigger than a page (overflow pages past the first 8 KiB)
     // and a small one holding a sentinel we can find in the file.
-    ASSERT_OK(store_->Put(P({"Big", 1}), std::string(64 * 1024, 'b'), kAnyGeneration)
-                  .status());
+    ASSERT_OK(
+        store_->Put(P({"Big", 1}), std::string(64 * 1024, 'b'), kAnyGeneration).status());
     ASSERT_OK(store_->Put(P({"Small", 1}), kSentinel, kAnyGeneration).status());
     ASSERT_OK_AND_ASSIGN(watcher_, store_->Watch(KeyPath::Root()));
-    intact_ = ReadAll(data_);
+    intact_ = ReadFileBytes(data_);
     ASSERT_GT(intact_.size(), 16384u);
   }
 
@@ -316,21 +293,13 @@ class LmdbDamageTest : public ::testing::Test {
 
   // Restores the file in place; the same store works again.
   void RestoreAndExpectWorking() {
-    WriteAt(data_, intact_, 0);
+    ASSERT_OK(WriteFileAt(data_, intact_, 0));
     ASSERT_EQ(truncate(data_.c_str(), intact_.size()), 0);
     ASSERT_OK_AND_ASSIGN(StoreEntry e, store_->Get(P({"Small", 1})));
     EXPECT_EQ(e.value, kSentinel);
     ASSERT_OK_AND_ASSIGN(StoreEntry big, store_->Get(P({"Big", 1})));
     EXPECT_EQ(big.value, std::string(64 * 1024, 'b'));
     EXPECT_THAT(watcher_->Next(absl::Milliseconds(50)), IsOk());
-  }
-
-  // Offset of the newest meta page's MDB_meta in the intact file.
-  size_t NewestMeta() const {
-    const size_t page = absl::little_endian::Load32(intact_.data() + 16 + 24);
-    const uint64_t t0 = absl::little_endian::Load64(intact_.data() + 16 + 128);
-    const uint64_t t1 = absl::little_endian::Load64(intact_.data() + page + 16 + 128);
-    return (t1 > t0 ? page : 0) + 16;
   }
 
   static constexpr char kSentinel[] = "sentinel-7f3a9c1e-record-value";
@@ -353,7 +322,7 @@ TEST_F(LmdbDamageTest, EmptiedUnderAnOpenStoreIsDataLossNeverAnEmptyStore) {
   ExpectDataLossEverywhere("empty (0 bytes)");
   EXPECT_THAT(LmdbStore::Create({.directory = dir_}),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("empty (0 bytes)")));
-  EXPECT_EQ(ReadAll(data_).size(), 0u) << "opening must not re-initialise the file";
+  EXPECT_EQ(ReadFileBytes(data_).size(), 0u) << "opening must not re-initialise the file";
   RestoreAndExpectWorking();
 }
 
@@ -361,7 +330,7 @@ TEST_F(LmdbDamageTest, FlippedBytesInADataPageFailTheChecksum) {
   size_t at = intact_.find(kSentinel);
   ASSERT_NE(at, std::string::npos);
   ASSERT_EQ(intact_.find(kSentinel, at + 1), std::string::npos);
-  FlipBytes(data_, at + 4, 2);
+  ASSERT_OK(FlipBytes(data_, at + 4, 2));
   EXPECT_THAT(store_->Get(P({"Small", 1})),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("checksum")));
   // The rest of the store is intact and the watch keeps working.
@@ -378,18 +347,17 @@ TEST_F(LmdbDamageTest, FlippedBytesInADataPageFailTheChecksum) {
 
 TEST_F(LmdbDamageTest, FlippedBytesInAMetaPageAreDataLoss) {
   // Two bytes of the main database's root page number (MDB_db.md_root).
-  FlipBytes(data_, NewestMeta() + 72 + 40 + 4, 2);
+  ASSERT_OK(FlipBytes(data_, NewestMeta(intact_) + kMetaMainRoot + 4, 2));
   ExpectDataLossEverywhere("meta page");
   EXPECT_THAT(LmdbStore::Create({.directory = dir_}),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("meta page")));
   RestoreAndExpectWorking();
   // Two bytes of the last page number (mm_last_pg).
-  FlipBytes(data_, NewestMeta() + 120 + 3, 2);
+  ASSERT_OK(FlipBytes(data_, NewestMeta(intact_) + kMetaLastPage + 3, 2));
   ExpectDataLossEverywhere("meta page");
   RestoreAndExpectWorking();
   // The magic of the older meta page: LMDB itself would refuse the next open.
-  const size_t page = absl::little_endian::Load32(intact_.data() + 16 + 24);
-  FlipBytes(data_, NewestMeta() == 16 ? page + 16 : 16, 2);
+  ASSERT_OK(FlipBytes(data_, OlderMeta(intact_), 2));
   ExpectDataLossEverywhere("bad magic");
   RestoreAndExpectWorking();
 }
@@ -408,16 +376,6 @@ TEST_F(LmdbDamageTest, TruncationBetweenCheckAndReadIsCaughtNotFatal) {
   RestoreAndExpectWorking();
 }
 
-// How an unhandled SIGBUS ends the process: by SIGBUS, or under
-// AddressSanitizer (which reports it, then aborts) by SIGABRT.
-#ifdef __SANITIZE_ADDRESS__
-constexpr int kSigbusDeath = SIGABRT;
-constexpr char kSigbusReport[] = "AddressSanitizer: BUS";
-#else
-constexpr int kSigbusDeath = SIGBUS;
-constexpr char kSigbusReport[] = "";
-#endif
-
 // Without the guard, the same window kills the process: the net is what
 // keeps it alive, not luck.
 void ReadThroughTheWindowUnguarded(const std::string& dir) {
@@ -435,7 +393,8 @@ void ReadThroughTheWindowUnguarded(const std::string& dir) {
 }
 
 TEST(LmdbDamageDeathTest, WithoutTheGuardTheWindowIsFatal) {
-  EXPECT_EXIT(ReadThroughTheWindowUnguarded(FreshDir("unguarded")), ::testing::KilledBySignal(kSigbusDeath), kSigbusReport);
+  EXPECT_EXIT(ReadThroughTheWindowUnguarded(FreshDir("unguarded")), SigbusDeath,
+              kSigbusReport);
 }
 
 TEST(LmdbFormatTest, ExistingStoreWithoutFormatMarkerIsCorruptNotEmpty) {

@@ -3,14 +3,14 @@
 #include <time.h>
 
 #include "certstore/testing/test_certs.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "openssl/bn.h"
 #include "openssl/bytestring.h"
 #include "openssl/ec_key.h"
 #include "openssl/evp.h"
 #include "openssl/mem.h"
 #include "openssl/rsa.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "testing/status_matchers.h"
 
 namespace sslshim::certstore {
@@ -124,14 +124,16 @@ TEST_F(ValidationTest, DerKeyInAnyFieldIsAKeyField) {
   bssl::UniquePtr<BIGNUM> e(BN_new());
   ASSERT_TRUE(BN_set_word(e.get(), RSA_F4));
   ASSERT_TRUE(RSA_generate_key_ex(rsa.get(), 2048, e.get(), nullptr));
-  ASSERT_TRUE(RSA_private_key_to_bytes(reinterpret_cast<uint8_t**>(&der), &len, rsa.get()));
+  ASSERT_TRUE(
+      RSA_private_key_to_bytes(reinterpret_cast<uint8_t**>(&der), &len, rsa.get()));
   const std::string pkcs1(reinterpret_cast<char*>(der), len);
   OPENSSL_free(der);
   EXPECT_TRUE(IsKeyField("backup", pkcs1));
   // Not keys: a DER certificate, a key with trailing bytes, ASN.1-ish noise.
   EXPECT_FALSE(IsKeyField("backup", CertToDer(leaf_.cert.get())));
   EXPECT_FALSE(IsKeyField("backup", pkcs8 + "x"));
-  EXPECT_FALSE(IsKeyField("backup", std::string("\x30\x82\x01\x00") + std::string(256, 'A')));
+  EXPECT_FALSE(
+      IsKeyField("backup", std::string("\x30\x82\x01\x00") + std::string(256, 'A')));
   EXPECT_FALSE(IsKeyField("note", "hello"));
   // A DER key in a second field is a second key, as with PEM.
   EXPECT_THAT(ValidateFields({{"key_str", leaf_.key_pem}, {"backup", sec1}}, Opts()),

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -16,8 +15,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "certstore/testing/test_certs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -277,12 +276,10 @@ TEST_F(CliTest, WorksAgainstRedis) {
 TEST_F(CliTest, SpecialFilesAsFileArgumentsAreInvalidInput) {
   const std::string fifo = F("fifo");
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  const std::vector<std::string> specials = {dir_, "/dev/zero", fifo,
-                                             "/proc/self/mem",
+  const std::vector<std::string> specials = {dir_, "/dev/zero", fifo, "/proc/self/mem",
                                              F(std::string(300, 'n'))};
   for (const std::string& special : specials) {
-    for (std::vector<std::string> args :
-         std::vector<std::vector<std::string>>{
+    for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
              {"--kek-file", special, "list"},
              {"import", "Svc/s", "--cert", special},
              {"import", "Svc/s", "--cert", F("leaf.pem"), "--key", special},
@@ -317,9 +314,9 @@ TEST_F(CliTest, EmptyKeyPathIsInvalidInput) {
 
 // Issue 8 item 10: in --json mode `get --field` prints JSON, not raw PEM.
 TEST_F(CliTest, JsonGetFieldIsJson) {
-  ASSERT_EQ(Run({"import", "Svc/a", "--cert", F("leaf.pem"), "--key", F("leaf.key")})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Run({"import", "Svc/a", "--cert", F("leaf.pem"), "--key", F("leaf.key")}).exit_code,
+      0);
   Result r = Run({"--json", "get", "Svc/a", "--field", "cert"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
@@ -376,9 +373,9 @@ TEST_F(CliTest, DerKeyInACustomFieldIsSealedAndHidden) {
 // Issue 8 item 2: a store file emptied or truncated is corrupt (exit 7, one
 // stderr line), never an empty store, and is not re-initialised by a write.
 TEST_F(CliTest, DamagedLmdbStoreIsCorruptExit7) {
-  ASSERT_EQ(Run({"import", "Svc/a", "--cert", F("leaf.pem"), "--key", F("leaf.key")})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Run({"import", "Svc/a", "--cert", F("leaf.pem"), "--key", F("leaf.key")}).exit_code,
+      0);
   const std::string data = dir_ + "/store/data.mdb";
   const std::string intact = ReadFile(data);
   struct Case {
@@ -388,7 +385,8 @@ TEST_F(CliTest, DamagedLmdbStoreIsCorruptExit7) {
   for (const Case& c : {Case{0, "empty (0 bytes)"}, Case{8192, "truncated"}}) {
     ASSERT_EQ(truncate(data.c_str(), c.size), 0);
     for (std::vector<std::string> args :
-         {std::vector<std::string>{"list"}, {"get", "Svc/a"},
+         {std::vector<std::string>{"list"},
+          {"get", "Svc/a"},
           {"import", "Svc/b", "--cert", F("other.pem")}}) {
       Result r = Run(args);
       EXPECT_EQ(r.exit_code, 7) << args[0] << ": " << r.err;
