@@ -254,11 +254,9 @@ absl::StatusOr<std::unique_ptr<LmdbStore>> LmdbStore::Create(LmdbStoreOptions op
         absl::StrCat(name, ": cannot open directory: ", strerror(errno)));
   }
   absl::Cleanup close_dir = [dir_fd] { close(dir_fd); };  // Releases the lock.
-  while (flock(dir_fd, LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      return absl::UnavailableError(
-          absl::StrCat(name, ": cannot lock directory: ", strerror(errno)));
-    }
+  // A filesystem without flock() (ENOLCK, EOPNOTSUPP) only loses this guard
+  // against a concurrent first creation.
+  while (flock(dir_fd, LOCK_EX) != 0 && errno == EINTR) {
   }
   const std::string data = options.directory + "/data.mdb";
   bool brand_new = false;
