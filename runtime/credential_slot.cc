@@ -134,10 +134,10 @@ absl::Status CredentialSlot::Refresh() {
   if (!ctx.ok()) {
     failed_generation_ = record->generation;
     failed_written_at_ = record->metadata.written_at;
-    return fail(absl::Status(
-        ctx.status().code(),
-        absl::StrCat(status_.name, " generation ", record->generation, ": ",
-                     ctx.status().message())));
+    return fail(
+        absl::Status(ctx.status().code(),
+                     absl::StrCat(status_.name, " generation ", record->generation, ": ",
+                                  ctx.status().message())));
   }
   std::lock_guard<std::mutex> lock(mu_);
   current_ = *std::move(ctx);
@@ -159,7 +159,8 @@ void CredentialSlot::WatchLoop() {
   std::unique_ptr<certstore::Watcher> watcher;
   absl::Time last_poll = absl::Now();
   // Short waits so destruction is prompt; polls only every recheck_interval.
-  const absl::Duration tick = std::min(options_.recheck_interval, absl::Milliseconds(200));
+  const absl::Duration tick =
+      std::min(options_.recheck_interval, absl::Milliseconds(200));
   while (!stop_) {
     if (watcher == nullptr) {
       absl::StatusOr<std::unique_ptr<certstore::Watcher>> w =
@@ -189,12 +190,13 @@ void CredentialSlot::WatchLoop() {
         stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(tick),
                           [this] { return stop_.load(); });
       } else if (ev->has_value()) {
-        changed = (*ev)->type == certstore::WatchEvent::Type::kResync ||
-                  (*ev)->path == path_;
+        changed =
+            (*ev)->type == certstore::WatchEvent::Type::kResync || (*ev)->path == path_;
       }
     } else {
       std::unique_lock<std::mutex> lock(stop_mu_);
-      stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(tick), [this] { return stop_.load(); });
+      stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(tick),
+                        [this] { return stop_.load(); });
     }
     if (stop_) break;
     if (changed || absl::Now() - last_poll >= options_.recheck_interval) {

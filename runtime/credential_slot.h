@@ -70,14 +70,14 @@ struct SlotOptions {
 
 // SlotStatus describes a slot for status output.
 struct SlotStatus {
-  std::string name;          // "store:<path>"
-  uint64_t generation = 0;   // Generation of the record behind Current().
-  std::string last_error;    // Last refresh failure; empty after a success.
-  absl::Time last_change;    // When Current() last changed.
-  absl::Time last_check;     // When the store was last consulted.
-  uint64_t loads = 0;        // Successful (re)loads.
-  uint64_t failures = 0;     // Failed refreshes (store down, bad record).
-  bool watching = false;     // A store watch is active.
+  std::string name;         // "store:<path>"
+  uint64_t generation = 0;  // Generation of the record behind Current().
+  std::string last_error;   // Last refresh failure; empty after a success.
+  absl::Time last_change;   // When Current() last changed.
+  absl::Time last_check;    // When the store was last consulted.
+  uint64_t loads = 0;       // Successful (re)loads.
+  uint64_t failures = 0;    // Failed refreshes (store down, bad record).
+  bool watching = false;    // A store watch is active.
 
   // ToPyValue renders the status as a dictionary (JSON-able).
   shim::PyValue ToPyValue() const;
@@ -121,10 +121,10 @@ class CredentialSlot {
   const ContextFactory factory_;
   const SlotOptions options_;
 
-  std::mutex refresh_mu_;               // Serializes Refresh().
-  uint64_t failed_generation_ = 0;      // Guarded by refresh_mu_.
-  int64_t failed_written_at_ = 0;       // Guarded by refresh_mu_.
-  mutable std::mutex mu_;               // Guards the fields below.
+  std::mutex refresh_mu_;           // Serializes Refresh().
+  uint64_t failed_generation_ = 0;  // Guarded by refresh_mu_.
+  int64_t failed_written_at_ = 0;   // Guarded by refresh_mu_.
+  mutable std::mutex mu_;           // Guards the fields below.
   std::shared_ptr<shim::SSLContext> current_;
   SlotStatus status_;
   std::string loaded_fingerprint_;  // Of the record behind current_.

@@ -1,21 +1,19 @@
 // The store bridge: StoreFieldReader / store: references, and CredentialSlot
 // over real backends (memory, LMDB in a temp dir, a real redis-server).
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "certstore/cert_store.h"
 #include "certstore/key_path.h"
+#include "certstore/lmdb_damage.h"
 #include "certstore/memory_store.h"
 #include "certstore/store_url.h"
 #include "certstore/tenant_view.h"
@@ -60,15 +58,15 @@ std::unique_ptr<CertStore> OpenCertStore(const std::string& url) {
 }
 
 absl::Status PutServer(CertStore& cs, const Issued& leaf) {
-  return cs.Put(RecordPath(),
-                {{"cert", leaf.CertPem() + Pki().intermediate.CertPem()},
-                 {"key_str", leaf.KeyPem()}})
+  return cs
+      .Put(RecordPath(), {{"cert", leaf.CertPem() + Pki().intermediate.CertPem()},
+                          {"key_str", leaf.KeyPem()}})
       .status();
 }
 
 Issued NewServerLeaf() {
-  return Issue({.common_name = "localhost", .dns_names = {"localhost"}},
-               KeyType::kP256, &Pki().intermediate);
+  return Issue({.common_name = "localhost", .dns_names = {"localhost"}}, KeyType::kP256,
+               &Pki().intermediate);
 }
 
 // A server context recipe over a record's bytes.
@@ -96,22 +94,24 @@ std::string ServedCertDer(const std::shared_ptr<ssl::SSLContext>& server) {
 }
 
 TEST(StoreRefTest, ParsesAndRejects) {
-  ASSERT_OK_AND_ASSIGN(StoreRef ref,
-                       ParseStoreRef("store:Employee/asalieri/Address/1#key_str", "cert"));
+  ASSERT_OK_AND_ASSIGN(
+      StoreRef ref, ParseStoreRef("store:Employee/asalieri/Address/1#key_str", "cert"));
   EXPECT_EQ(ref.path, RecordPath());
   EXPECT_EQ(ref.field, "key_str");
   ASSERT_OK_AND_ASSIGN(ref, ParseStoreRef("store:Employee/asalieri/Address/1", "cert"));
   EXPECT_EQ(ref.field, "cert");
   EXPECT_TRUE(IsStoreRef("store:x"));
   EXPECT_FALSE(IsStoreRef("/etc/x.pem"));
-  EXPECT_THAT(ParseStoreRef("/etc/x.pem", "cert"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a store reference")));
+  EXPECT_THAT(
+      ParseStoreRef("/etc/x.pem", "cert"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a store reference")));
   EXPECT_THAT(ParseStoreRef("store:Employee#", "cert"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty field")));
   EXPECT_THAT(ParseStoreRef("store:#cert", "cert"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty key path")));
-  EXPECT_THAT(SourceFromArg("store:Employee/1", nullptr, "cert"),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("needs a store")));
+  EXPECT_THAT(
+      SourceFromArg("store:Employee/1", nullptr, "cert"),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("needs a store")));
   ASSERT_OK_AND_ASSIGN(ssl::Source path, SourceFromArg("/etc/x.pem", nullptr, "cert"));
   EXPECT_TRUE(path.is_path());
 }
@@ -137,21 +137,24 @@ TEST(StoreFieldReaderTest, FeedsTheFacadeFromSealedRecords) {
       StoreFieldReader(cs.get(), *KeyPath::Of({"Employee", "nobody"}), "cert"), key);
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound,
                                 HasSubstr("store:Employee/nobody#cert")));
-  absl::Status no_field = other->load_cert_chain(
-      StoreFieldReader(cs.get(), RecordPath(), "nope"), key);
+  absl::Status no_field =
+      other->load_cert_chain(StoreFieldReader(cs.get(), RecordPath(), "nope"), key);
   EXPECT_THAT(no_field, StatusIs(absl::StatusCode::kNotFound, HasSubstr("#nope")));
 }
 
 TEST(StoreFieldReaderTest, TenantViewKeepsReadersInsideTheTenant) {
   auto base = certstore::MemoryStore::Create();
-  ASSERT_OK_AND_ASSIGN(auto all, CertStore::CreateBorrowed(base.get(), {.keks = {TestKek()}}));
+  ASSERT_OK_AND_ASSIGN(auto all,
+                       CertStore::CreateBorrowed(base.get(), {.keks = {TestKek()}}));
   ASSERT_OK(PutServer(*all, Pki().server));  // Under Employee/asalieri.
   ASSERT_OK_AND_ASSIGN(auto view, certstore::TenantView::Create(
                                       base.get(), *KeyPath::Of({"Employee", "bob"})));
-  ASSERT_OK_AND_ASSIGN(auto bobs, CertStore::CreateBorrowed(view.get(), {.keks = {TestKek()}}));
+  ASSERT_OK_AND_ASSIGN(auto bobs,
+                       CertStore::CreateBorrowed(view.get(), {.keks = {TestKek()}}));
   ASSERT_OK_AND_ASSIGN(auto ctx, ssl::SSLContext::Create(ssl::PROTOCOL_TLS_SERVER));
-  absl::Status s = ctx->load_cert_chain(StoreFieldReader(bobs.get(), RecordPath(), "cert"),
-                                        StoreFieldReader(bobs.get(), RecordPath(), "key_str"));
+  absl::Status s =
+      ctx->load_cert_chain(StoreFieldReader(bobs.get(), RecordPath(), "cert"),
+                           StoreFieldReader(bobs.get(), RecordPath(), "key_str"));
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
@@ -159,19 +162,19 @@ class CredentialSlotTest : public ::testing::TestWithParam<bool /*watch*/> {};
 
 TEST_P(CredentialSlotTest, ServesCachedContextAndPicksUpRotation) {
   const char* tmp = getenv("TEST_TMPDIR");
-  auto cs = OpenCertStore(absl::StrCat("lmdb:", tmp ? tmp : "/tmp", "/slot-",
-                                       GetParam() ? "watch" : "poll"));
+  auto cs = OpenCertStore(
+      absl::StrCat("lmdb:", tmp ? tmp : "/tmp", "/slot-", GetParam() ? "watch" : "poll"));
   ASSERT_NE(cs, nullptr);
   ASSERT_OK(PutServer(*cs, Pki().server));
   std::atomic<int> builds{0};
   ASSERT_OK_AND_ASSIGN(
-      auto slot, CredentialSlot::Create(cs.get(), RecordPath(),
-                                        [&](const CredentialBytes& b) {
-                                          ++builds;
-                                          return ServerFromBytes(b);
-                                        },
-                                        {.watch = GetParam(),
-                                         .recheck_interval = absl::Milliseconds(100)}));
+      auto slot, CredentialSlot::Create(
+                     cs.get(), RecordPath(),
+                     [&](const CredentialBytes& b) {
+                       ++builds;
+                       return ServerFromBytes(b);
+                     },
+                     {.watch = GetParam(), .recheck_interval = absl::Milliseconds(100)}));
   std::shared_ptr<ssl::SSLContext> first = slot->Current();
   // The hot path: the same context, no rebuild.
   for (int i = 0; i < 100; ++i) EXPECT_EQ(slot->Current(), first);
@@ -248,9 +251,9 @@ TEST(CredentialSlotFailureTest, SurvivesARedisOutage) {
   auto cs = OpenCertStore(redis->Url());
   ASSERT_NE(cs, nullptr);
   ASSERT_OK(PutServer(*cs, Pki().server));
-  ASSERT_OK_AND_ASSIGN(auto slot, CredentialSlot::Create(cs.get(), RecordPath(),
-                                                         ServerFromBytes,
-                                                         {.watch = false}));
+  ASSERT_OK_AND_ASSIGN(
+      auto slot,
+      CredentialSlot::Create(cs.get(), RecordPath(), ServerFromBytes, {.watch = false}));
   std::shared_ptr<ssl::SSLContext> good = slot->Current();
   ASSERT_OK(redis->Stop());
   absl::Status down = slot->Refresh();
@@ -273,20 +276,12 @@ TEST(CredentialSlotFailureTest, SurvivesARedisOutage) {
   EXPECT_EQ(slot->status().last_error, "");
 }
 
-
 // Seconds of CPU this process has used.
 double CpuSeconds() {
   rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
          (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 // Waits up to 5 s for the slot's last error to mention `what`, serving
@@ -302,25 +297,24 @@ std::string AwaitError(CredentialSlot& slot, absl::string_view what) {
   return last;
 }
 
-class CredentialSlotDamagedStoreTest : public ::testing::TestWithParam<bool /*watch*/> {
-};
+class CredentialSlotDamagedStoreTest : public ::testing::TestWithParam<bool /*watch*/> {};
 
 // The LMDB file is truncated, emptied and corrupted underneath a slot with a
 // live watch: the slot keeps serving the last good context, names the error
 // in its status, does not spin, and recovers when the file is restored.
 TEST_P(CredentialSlotDamagedStoreTest, KeepsServingLastGoodAndReportsTheDamage) {
-  const std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/damaged-",
-                                       GetParam() ? "watch" : "poll");
+  const std::string dir =
+      absl::StrCat(getenv("TEST_TMPDIR"), "/damaged-", GetParam() ? "watch" : "poll");
   auto cs = OpenCertStore("lmdb:" + dir);
   ASSERT_NE(cs, nullptr);
   ASSERT_OK(PutServer(*cs, Pki().server));
   ASSERT_OK_AND_ASSIGN(
-      auto slot, CredentialSlot::Create(cs.get(), RecordPath(), ServerFromBytes,
-                                        {.watch = GetParam(),
-                                         .recheck_interval = absl::Milliseconds(50)}));
+      auto slot, CredentialSlot::Create(
+                     cs.get(), RecordPath(), ServerFromBytes,
+                     {.watch = GetParam(), .recheck_interval = absl::Milliseconds(50)}));
   std::shared_ptr<ssl::SSLContext> good = slot->Current();
   const std::string data = dir + "/data.mdb";
-  const std::string intact = ReadAll(data);
+  const std::string intact = certstore::ReadFileBytes(data);
 
   ASSERT_EQ(truncate(data.c_str(), 8192), 0);
   EXPECT_THAT(AwaitError(*slot, "truncated"), HasSubstr("DATA_LOSS"));
@@ -341,11 +335,7 @@ TEST_P(CredentialSlotDamagedStoreTest, KeepsServingLastGoodAndReportsTheDamage) 
   EXPECT_EQ(slot->status().generation, 1u);
 
   // Restored in place: the slot reads the store again.
-  int fd = open(data.c_str(), O_WRONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(pwrite(fd, intact.data(), intact.size(), 0),
-            static_cast<ssize_t>(intact.size()));
-  close(fd);
+  ASSERT_OK(certstore::WriteFileAt(data, intact, 0));
   EXPECT_OK(slot->Refresh());
   EXPECT_EQ(slot->status().last_error, "");
   EXPECT_EQ(slot->Current(), good);
@@ -359,9 +349,9 @@ TEST(CredentialSlotFailureTest, AWatchOnAStoppedRedisDoesNotSpin) {
   auto cs = OpenCertStore(redis->Url());
   ASSERT_NE(cs, nullptr);
   ASSERT_OK(PutServer(*cs, Pki().server));
-  ASSERT_OK_AND_ASSIGN(auto slot, CredentialSlot::Create(
-                                      cs.get(), RecordPath(), ServerFromBytes,
-                                      {.recheck_interval = absl::Milliseconds(50)}));
+  ASSERT_OK_AND_ASSIGN(
+      auto slot, CredentialSlot::Create(cs.get(), RecordPath(), ServerFromBytes,
+                                        {.recheck_interval = absl::Milliseconds(50)}));
   std::shared_ptr<ssl::SSLContext> good = slot->Current();
   ASSERT_OK(redis->Stop());
   EXPECT_THAT(AwaitError(*slot, "UNAVAILABLE"), HasSubstr("UNAVAILABLE"));

@@ -194,11 +194,10 @@ int RunServe(const std::vector<std::string>& args) {
   absl::StatusOr<absl::Duration> recheck =
       SecondsFlag("recheck", absl::GetFlag(FLAGS_recheck));
   const int threads = absl::GetFlag(FLAGS_threads);
-  const absl::Status threads_ok =
-      threads >= 0 && threads <= 1024
-          ? absl::OkStatus()
-          : absl::FailedPreconditionError(
-                absl::StrCat("--threads must be 0..1024, not ", threads));
+  const absl::Status threads_ok = threads >= 0 && threads <= 1024
+                                      ? absl::OkStatus()
+                                      : absl::FailedPreconditionError(absl::StrCat(
+                                            "--threads must be 0..1024, not ", threads));
   for (const absl::Status& s : {verify.status(), listen_port.status(), timeout.status(),
                                 recheck.status(), threads_ok}) {
     if (!s.ok()) {
@@ -260,11 +259,9 @@ int RunServe(const std::vector<std::string>& args) {
     server_ptr->store(https.get());
     port = https->port();
   } else {
-    absl::StatusOr<std::unique_ptr<EchoServer>> server =
-        EchoServer::Start({.host = absl::GetFlag(FLAGS_host),
-                           .port = *listen_port,
-                           .timeout = *timeout},
-                          provider->provider, on_event);
+    absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start(
+        {.host = absl::GetFlag(FLAGS_host), .port = *listen_port, .timeout = *timeout},
+        provider->provider, on_event);
     if (!server.ok()) {
       std::cerr << ErrorLine("serve", server.status()) << "\n";
       return kExitFailed;

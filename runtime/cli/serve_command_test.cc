@@ -4,23 +4,20 @@
 // requests with cert=(CERT, KEY), the echo server with `sslshim connect`,
 // Python ssl and openssl s_client, connection events, SIGTERM.
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <functional>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "absl/base/internal/endian.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "certstore/lmdb_damage.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/cli/cli_common.h"
@@ -269,31 +266,6 @@ TEST_F(ServeTest, StoreDownOrRecordMissingIsAClearStartupError) {
   EXPECT_THAT(r.err, HasSubstr("Employee/nobody/Address/1"));
 }
 
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void WriteAt(const std::string& path, absl::string_view data, off_t offset) {
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0) << path;
-  ASSERT_EQ(pwrite(fd, data.data(), data.size(), offset),
-            static_cast<ssize_t>(data.size()));
-  close(fd);
-}
-
-// Offset of the main database's root page number in the newest LMDB meta
-// page of `file` (MDB_meta at +16 of pages 0 and 1; mm_dbs[1].md_root).
-size_t NewestMetaRoot(const std::string& file) {
-  const size_t page = absl::little_endian::Load32(file.data() + 16 + 24);
-  const uint64_t t0 = absl::little_endian::Load64(file.data() + 16 + 128);
-  const uint64_t t1 = absl::little_endian::Load64(file.data() + page + 16 + 128);
-  return (t1 > t0 ? page : 0) + 16 + 72 + 40;
-}
-
 // Issue 8 item 2: the LMDB file is truncated, emptied and corrupted under a
 // running store-backed server. The process stays up, keeps completing
 // handshakes with the last good certificate, /_status names the error, the
@@ -308,7 +280,7 @@ TEST_F(ServeTest, DamagedStoreUnderneathKeepsServingLastGoodCertificate) {
   const std::string good = Sha256Fingerprint(pki.server.CertDer());
   ASSERT_EQ(ServedFingerprint(s->port), good);
   const std::string data = store_dir_ + "/data.mdb";
-  const std::string intact = ReadAll(data);
+  const std::string intact = certstore::ReadFileBytes(data);
   ASSERT_GT(intact.size(), 8192u);
 
   struct Damage {
@@ -323,9 +295,10 @@ TEST_F(ServeTest, DamagedStoreUnderneathKeepsServingLastGoodCertificate) {
        "empty (0 bytes)"},
       {"2-byte flip in the meta page",
        [&] {
-         std::string flipped = intact.substr(NewestMetaRoot(intact) + 4, 2);
-         for (char& c : flipped) c ^= 0x5A;
-         WriteAt(data, flipped, NewestMetaRoot(intact) + 4);
+         ASSERT_TRUE(
+             certstore::FlipBytes(
+                 data, certstore::NewestMeta(intact) + certstore::kMetaMainRoot + 4, 2)
+                 .ok());
        },
        "meta page"},
   };
@@ -350,7 +323,7 @@ TEST_F(ServeTest, DamagedStoreUnderneathKeepsServingLastGoodCertificate) {
     EXPECT_EQ(std::count(list.err.begin(), list.err.end(), '\n'), 1) << list.err;
     EXPECT_EQ(list.out, "");
     // Restored in place: the error clears.
-    WriteAt(data, intact, 0);
+    ASSERT_TRUE(certstore::WriteFileAt(data, intact, 0).ok());
     for (absl::Time end = absl::Now() + absl::Seconds(10); absl::Now() < end;) {
       last_error = Status(s->port)["slots"][0].value("last_error", "?");
       if (last_error.empty()) break;
@@ -365,13 +338,14 @@ TEST_F(ServeTest, DamagedStoreUnderneathKeepsServingLastGoodCertificate) {
 // starts; each mistake is exit 2 with one stderr line naming the flag.
 TEST_F(ServeTest, BadFlagValuesAreUsageErrorsNamingTheFlag) {
   const std::vector<std::vector<std::string>> bad = {
-      {"--recheck", "0"},     {"--recheck", "-1"},   {"--recheck", "nan"},
-      {"--timeout", "0"},     {"--timeout", "nan"},  {"--timeout", "1e308"},
-      {"--timeout", "-5"},    {"--port", "70000"},   {"--port", "-1"},
-      {"--threads", "-1"},    {"--threads", "100000"}};
+      {"--recheck", "0"},  {"--recheck", "-1"},    {"--recheck", "nan"},
+      {"--timeout", "0"},  {"--timeout", "nan"},   {"--timeout", "1e308"},
+      {"--timeout", "-5"}, {"--port", "70000"},    {"--port", "-1"},
+      {"--threads", "-1"}, {"--threads", "100000"}};
   for (const std::vector<std::string>& flag : bad) {
-    std::vector<std::string> args = {"serve", "--http", "--certfile", files_.server_chain,
-                                      "--keyfile", files_.server_key};
+    std::vector<std::string> args = {"serve",      "--http",
+                                     "--certfile", files_.server_chain,
+                                     "--keyfile",  files_.server_key};
     args.insert(args.end(), flag.begin(), flag.end());
     const absl::Time start = absl::Now();
     interop::SubprocessResult r = RunSslshim(args, {}, absl::Seconds(10));
@@ -413,8 +387,8 @@ TEST_F(ServeTest, PortMistakesHaveOneExitCodeAcrossSubcommands) {
   EXPECT_EQ(std::count(in_use.err.begin(), in_use.err.end(), '\n'), 1) << in_use.err;
   EXPECT_EQ(Terminate(*first).exit_code, 0);
   // Now nothing listens there: connect's operational failure is 1 as well.
-  interop::SubprocessResult refused = RunSslshim(
-      {"connect", "--port", absl::StrCat(first->port), "--cafile", files_.ca});
+  interop::SubprocessResult refused =
+      RunSslshim({"connect", "--port", absl::StrCat(first->port), "--cafile", files_.ca});
   EXPECT_EQ(refused.exit_code, 1) << Describe(refused);
 }
 
@@ -427,8 +401,9 @@ TEST_F(ServeTest, TimeoutFlagSetsTheIdleTimeout) {
   ASSERT_TRUE(s.ok()) << s.status();
   const std::string script = absl::StrCat(
       "import socket, ssl, time\n"
-      "ctx = ssl.create_default_context(cafile='", files_.ca, "')\n",
-      "raw = socket.create_connection(('127.0.0.1', ", s->port, "), timeout=30)\n",
+      "ctx = ssl.create_default_context(cafile='",
+      files_.ca, "')\n", "raw = socket.create_connection(('127.0.0.1', ", s->port,
+      "), timeout=30)\n",
       "tls = ctx.wrap_socket(raw, server_hostname='localhost')\n"
       "tls.sendall(b'GET /idle HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n')\n"
       "buf = b''\n"
