@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace sslshim::adversarial {
 
 void IgnoreSigpipe() { signal(SIGPIPE, SIG_IGN); }
@@ -19,6 +21,14 @@ std::unique_ptr<Target> StartBaselined(TargetKind kind,
     return nullptr;
   }
   return *std::move(t);
+}
+
+void RecordFigures(const Target& target) {
+  ::testing::Test::RecordProperty("baseline_fds", target.baseline_fds());
+  ::testing::Test::RecordProperty("fds", target.FdCount());
+  ::testing::Test::RecordProperty("baseline_rss_kb",
+                                  absl::StrCat(target.baseline_rss_kb()));
+  ::testing::Test::RecordProperty("rss_kb", absl::StrCat(target.RssKb()));
 }
 
 ::testing::internal::ParamGenerator<TargetKind> BothTargets() {

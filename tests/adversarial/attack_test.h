@@ -36,6 +36,10 @@ void IgnoreSigpipe();
 std::unique_ptr<Target> StartBaselined(TargetKind kind,
                                        const TargetOptions& options);
 
+// RecordFigures writes the target's fd count and RSS, at baseline and now,
+// into the test's XML result (baseline_fds, fds, baseline_rss_kb, rss_kb).
+void RecordFigures(const Target& target);
+
 // AttackFixture: any parameter type; the test passes the target kind.
 template <typename Param>
 class AttackFixture : public ::testing::TestWithParam<Param> {
@@ -43,6 +47,7 @@ class AttackFixture : public ::testing::TestWithParam<Param> {
   void SetUp() override { IgnoreSigpipe(); }
   void TearDown() override {
     if (target_ != nullptr) {
+      RecordFigures(*target_);
       EXPECT_TRUE(target_->Stop());
     }
     target_.reset();
