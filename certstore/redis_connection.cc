@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "certstore/sigpipe_block.h"
 
 namespace sslshim::certstore::redis_internal {
 
@@ -89,6 +90,9 @@ absl::StatusOr<ReplyPtr> Connection::Send(const std::vector<std::string>& args) 
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
+  // hiredis writes with write(2): a master that went away must be an error
+  // here, not a SIGPIPE for the process that embeds the store.
+  ScopedSigpipeBlock no_sigpipe;
   ReplyPtr reply(static_cast<redisReply*>(
       redisCommandArgv(ctx_, argv.size(), argv.data(), lens.data())));
   if (!reply) return IoError(args[0]);

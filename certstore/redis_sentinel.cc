@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "certstore/sigpipe_block.h"
 
 namespace sslshim::certstore {
 namespace {
@@ -47,6 +48,7 @@ absl::StatusOr<RedisAddress> MasterLocator::Ask(const RedisAddress& sentinel) co
   redisSetTimeout(c.get(), absl::ToTimeval(command_timeout_));
   const char* argv[] = {"SENTINEL", "get-master-addr-by-name", master_name_.c_str()};
   const size_t lens[] = {8, 23, master_name_.size()};
+  ScopedSigpipeBlock no_sigpipe;  // hiredis writes with write(2).
   std::unique_ptr<redisReply, ReplyDeleter> r(
       static_cast<redisReply*>(redisCommandArgv(c.get(), 3, argv, lens)));
   if (r == nullptr) return absl::UnavailableError(c->errstr);

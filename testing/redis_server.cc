@@ -249,6 +249,12 @@ absl::Status RedisServer::Restart() {
   return Launch();
 }
 
+absl::Status RedisServer::RestartAsReplicaOf(int master_port) {
+  options_.extra_args.insert(options_.extra_args.end(),
+                             {"--replicaof", "127.0.0.1", absl::StrCat(master_port)});
+  return Restart();
+}
+
 }  // namespace sslshim::testing
 
 namespace sslshim::testing {

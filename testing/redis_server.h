@@ -81,6 +81,12 @@ class RedisServer {
   // Restart() starts a new server on the same port (after Stop()).
   absl::Status Restart();
 
+  // RestartAsReplicaOf() restarts the server on the same port as a replica
+  // of 127.0.0.1:`master_port` from its first moment, as an operator brings
+  // back a crashed primary that has no persistence: never as an empty master
+  // that Sentinel could elect again (its documented data-loss case).
+  absl::Status RestartAsReplicaOf(int master_port);
+
   // Kill() crashes the server (SIGKILL, no shutdown) and reaps it. Idempotent.
   void Kill();
 
