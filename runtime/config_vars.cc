@@ -28,7 +28,8 @@ constexpr ConfigVarSpec kTable[] = {
      "32 bytes as 64 hex digits or base64. Never logged."},
     {kStoreVar, ConfigVarType::kUrl, kDefaultStoreUrl,
      "Certificate store URL: `lmdb:DIR`, `redis://[USER[:PASS]@]HOST:PORT"
-     "[/DB][?namespace=NS]` or `memory:`."},
+     "[/DB][?namespace=NS]`, `redis-sentinel://[USER[:PASS]@]HOST:PORT"
+     "[,HOST:PORT...]/MASTER[?...]` or `memory:`."},
 };
 
 absl::string_view TypeName(ConfigVarType type) {

@@ -70,6 +70,7 @@ commands:
 
 global flags:
   --store URL            memory: | lmdb:PATH | redis://[USER[:PASS]@]HOST:PORT[/DB][?namespace=NS]
+                         | redis-sentinel://[USER[:PASS]@]HOST:PORT[,HOST:PORT...]/MASTER[?...]
   --kek-file FILE        KEK file (hex, base64 or 32 raw bytes); else $SSLSHIM_KEK
   --json                 JSON output
   --max-record-bytes N   largest encoded record accepted (default 1048576)
