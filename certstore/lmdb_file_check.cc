@@ -42,20 +42,19 @@ uint16_t Load16(const char* p) { return absl::little_endian::Load16(p); }
 uint32_t Load32(const char* p) { return absl::little_endian::Load32(p); }
 uint64_t Load64(const char* p) { return absl::little_endian::Load64(p); }
 
-// Reads meta page `index` at `offset`; fills `meta` or says what is wrong.
-absl::Status ReadMeta(int fd, int index, uint64_t offset, absl::string_view name,
-                      Meta* meta) {
-  char page[kPageHeaderBytes + kMetaBytes];
-  ssize_t n = pread(fd, page, sizeof(page), static_cast<off_t>(offset));
-  if (n < 0) {
-    return absl::UnavailableError(
-        absl::StrCat(name, ": cannot read meta page ", index, ": ", strerror(errno)));
-  }
+constexpr size_t kMetaPageBytes = kPageHeaderBytes + kMetaBytes;
+// The usual page size: both meta pages come in one pread.
+constexpr size_t kCommonPageSize = 4096;
+
+// Parses meta page `index` from the `n` bytes read at `page`; fills `meta` or
+// says what is wrong.
+absl::Status ParseMeta(const char* page, ssize_t n, int index, absl::string_view name,
+                       Meta* meta) {
   auto bad = [&](absl::string_view what) {
     return absl::DataLossError(
         absl::StrCat(name, ": meta page ", index, " is damaged (", what, ")"));
   };
-  if (static_cast<size_t>(n) < sizeof(page)) return bad("short read");
+  if (n < static_cast<ssize_t>(kMetaPageBytes)) return bad("short read");
   if (Load64(page) != static_cast<uint64_t>(index) ||
       !(Load16(page + 10) & kPageFlagMeta)) {
     return bad("page header");
@@ -89,6 +88,11 @@ absl::Status ReadMeta(int fd, int index, uint64_t offset, absl::string_view name
   return absl::OkStatus();
 }
 
+absl::Status ReadError(absl::string_view name) {
+  return absl::UnavailableError(
+      absl::StrCat(name, ": cannot read the meta pages: ", strerror(errno)));
+}
+
 }  // namespace
 
 absl::StatusOr<LmdbFileState> CheckLmdbDataFile(int fd, absl::string_view name) {
@@ -105,8 +109,18 @@ absl::StatusOr<LmdbFileState> CheckLmdbDataFile(int fd, absl::string_view name) 
         "from a backup (it is not treated as a new, empty store)"));
   }
   Meta metas[2];
-  absl::Status s = ReadMeta(fd, 0, 0, name, &metas[0]);
-  if (s.ok()) s = ReadMeta(fd, 1, metas[0].page_size, name, &metas[1]);
+  char buf[kCommonPageSize + kMetaPageBytes];
+  ssize_t n = pread(fd, buf, sizeof(buf), 0);
+  if (n < 0) return ReadError(name);
+  absl::Status s = ParseMeta(buf, n, 0, name, &metas[0]);
+  if (s.ok() && metas[0].page_size == kCommonPageSize) {
+    s = ParseMeta(buf + kCommonPageSize, n - static_cast<ssize_t>(kCommonPageSize), 1,
+                  name, &metas[1]);
+  } else if (s.ok()) {
+    n = pread(fd, buf, kMetaPageBytes, static_cast<off_t>(metas[0].page_size));
+    if (n < 0) return ReadError(name);
+    s = ParseMeta(buf, n, 1, name, &metas[1]);
+  }
   if (!s.ok()) {
     if (state.file_size < 2 * 4096) {
       return absl::DataLossError(absl::StrCat(name, " is only ", state.file_size,

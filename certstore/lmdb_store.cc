@@ -17,16 +17,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "certstore/crc32c.h"
 #include "certstore/lmdb_file_check.h"
 #include "certstore/store_util.h"
-#include "openssl/sha.h"
 
 namespace sslshim::certstore {
 namespace {
 
 constexpr size_t kGenBytes = 8;
 constexpr size_t kSeqBytes = 8;
-constexpr size_t kSumBytes = 8;
+constexpr size_t kSumBytes = 4;
 constexpr char kMetaDb[] = "sslshim";
 constexpr absl::string_view kFormatKey = "format";
 // The format marker; "/2": values and log entries carry checksums.
@@ -43,21 +43,20 @@ std::string SeqKey(uint64_t seq) {
   return k;
 }
 
-// Checksum() binds `payload` to `key`: SHA-256(label | len(key) | key |
-// payload), first 8 bytes.
+// Checksum() binds `payload` to `key`: CRC-32C(label | len(key) | key |
+// payload), 4 bytes little endian. Cheap enough for every read; see
+// crc32c.h for what it does and does not defend against.
 std::string Checksum(absl::string_view key, absl::string_view payload) {
   static constexpr char kLabel[] = "sslshim-certstore-lmdb-v2";
   char len[8];
   absl::little_endian::Store64(len, key.size());
-  SHA256_CTX ctx;
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, kLabel, sizeof(kLabel));
-  SHA256_Update(&ctx, len, sizeof(len));
-  SHA256_Update(&ctx, key.data(), key.size());
-  SHA256_Update(&ctx, payload.data(), payload.size());
-  uint8_t digest[SHA256_DIGEST_LENGTH];
-  SHA256_Final(digest, &ctx);
-  return std::string(reinterpret_cast<char*>(digest), kSumBytes);
+  uint32_t crc = Crc32cExtend(0, absl::string_view(kLabel, sizeof(kLabel)));
+  crc = Crc32cExtend(crc, absl::string_view(len, sizeof(len)));
+  crc = Crc32cExtend(crc, key);
+  crc = Crc32cExtend(crc, payload);
+  std::string out(kSumBytes, '\0');
+  absl::little_endian::Store32(out.data(), crc);
+  return out;
 }
 
 // Encode() is `head` (8 bytes of `number`, little endian, after an optional
@@ -92,7 +91,7 @@ struct LmdbStore::Txn {
   MDB_txn* txn = nullptr;
   const char* map_begin = nullptr;
   const char* map_end = nullptr;
-  const char* file_end = nullptr;  // map_begin + the checked file size.
+  mutable const char* file_end = nullptr;  // map_begin + the checked size.
 
   // Checked() returns the bytes of `v` when they lie inside the checked file
   // (or outside the map: a write transaction's own dirty page), else
@@ -101,8 +100,19 @@ struct LmdbStore::Txn {
                                             absl::string_view what) const {
     const char* p = static_cast<const char*>(v.mv_data);
     const bool in_map = p >= map_begin && p < map_end;
-    if ((in_map && (p >= file_end || v.mv_size > static_cast<size_t>(file_end - p))) ||
-        (p == nullptr && v.mv_size != 0)) {
+    auto outside = [&] {
+      return p >= file_end || v.mv_size > static_cast<size_t>(file_end - p);
+    };
+    if (in_map && outside()) {
+      // A commit that finished while this transaction waited to begin
+      // (writers queue) may have grown the file: look at its size again.
+      struct stat st;
+      if (fstat(store->data_fd_, &st) == 0) {
+        file_end = map_begin + std::min<uint64_t>(static_cast<uint64_t>(st.st_size),
+                                                  map_end - map_begin);
+      }
+    }
+    if ((in_map && outside()) || (p == nullptr && v.mv_size != 0)) {
       return absl::DataLossError(absl::StrCat(store->Describe(), ": ", what,
                                               " points outside data.mdb (damaged)"));
     }
@@ -300,8 +310,8 @@ absl::Status LmdbStore::OpenEnv(bool brand_new) {
   mdb_reader_check(env_, &dead);  // Clear slots of killed readers.
   rc = mdb_env_get_fd(env_, &data_fd_);
   if (rc) return Error("get data file descriptor", rc);
-  absl::StatusOr<LmdbFileState> file =
-      CheckLmdbDataFile(data_fd_, absl::StrCat(Describe(), "/data.mdb"));
+  data_name_ = absl::StrCat(Describe(), "/data.mdb");
+  absl::StatusOr<LmdbFileState> file = CheckLmdbDataFile(data_fd_, data_name_);
   if (!file.ok()) return file.status();
   page_size_ = file->page_size;
   MDB_envinfo info;
@@ -370,19 +380,48 @@ absl::Status LmdbStore::FaultError() const {
 }
 
 absl::StatusOr<uint64_t> LmdbStore::CheckFile() const {
-  const std::string name = absl::StrCat(Describe(), "/data.mdb");
+  // Fast path: the file has not changed since a full check that came well
+  // after its last change (so a later change cannot share its timestamp,
+  // whatever the filesystem's clock granularity): one fstat, no pread.
+  struct stat now;
+  if (fstat(data_fd_, &now) != 0) {
+    return absl::UnavailableError(absl::StrCat(data_name_, ": fstat: ", strerror(errno)));
+  }
+  {
+    std::lock_guard<std::mutex> lock(checked_mu_);
+    if (checked_valid_ && now.st_ino == checked_.st_ino &&
+        now.st_dev == checked_.st_dev && now.st_size == checked_.st_size &&
+        now.st_mtim.tv_sec == checked_.st_mtim.tv_sec &&
+        now.st_mtim.tv_nsec == checked_.st_mtim.tv_nsec &&
+        now.st_ctim.tv_sec == checked_.st_ctim.tv_sec &&
+        now.st_ctim.tv_nsec == checked_.st_ctim.tv_nsec) {
+      return static_cast<uint64_t>(now.st_size);
+    }
+  }
+  const absl::Time started = absl::Now();
   absl::StatusOr<LmdbFileState> st;
   for (int attempt = 0;; ++attempt) {
-    st = CheckLmdbDataFile(data_fd_, name);
+    st = CheckLmdbDataFile(data_fd_, data_name_);
     // A meta page being rewritten by a commit may read torn: look again.
     if (st.ok() || !absl::IsDataLoss(st.status()) || attempt == 2) break;
     absl::SleepFor(absl::Milliseconds(1));
   }
   if (!st.ok()) return st.status();
   if (st->page_size != page_size_) {
-    return absl::DataLossError(
-        absl::StrCat(name, ": page size changed underneath (file replaced or damaged)"));
+    return absl::DataLossError(absl::StrCat(
+        data_name_, ": page size changed underneath (file replaced or damaged)"));
   }
+  struct stat after;
+  const absl::Time changed =
+      absl::TimeFromTimespec(now.st_ctim) > absl::TimeFromTimespec(now.st_mtim)
+          ? absl::TimeFromTimespec(now.st_ctim)
+          : absl::TimeFromTimespec(now.st_mtim);
+  std::lock_guard<std::mutex> lock(checked_mu_);
+  checked_valid_ = fstat(data_fd_, &after) == 0 && after.st_size == now.st_size &&
+                   after.st_ctim.tv_sec == now.st_ctim.tv_sec &&
+                   after.st_ctim.tv_nsec == now.st_ctim.tv_nsec &&
+                   changed < started - absl::Milliseconds(100);
+  checked_ = now;
   return st->file_size;
 }
 
@@ -437,14 +476,9 @@ absl::Status LmdbStore::Begin(std::shared_lock<std::shared_mutex>& lock, unsigne
   }
   *t = Txn{this, *txn};
   if (map_ != nullptr) {  // Unknown map (no /proc): no bounds to check.
-    // The bounds come from the size now: a commit that finished while this
-    // transaction waited to begin (writers queue) grew the file, and this
-    // snapshot may use the new pages. LMDB never shrinks the file.
-    struct stat st;
-    uint64_t now = fstat(data_fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : *size;
     t->map_begin = map_;
     t->map_end = map_ + map_size_;
-    t->file_end = map_ + std::min<uint64_t>(now, map_size_);
+    t->file_end = map_ + std::min<uint64_t>(*size, map_size_);
   }
   return absl::OkStatus();
 }

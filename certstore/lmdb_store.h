@@ -13,9 +13,9 @@
 // generation (8 bytes, little endian) | value | checksum; database "log" maps
 // a sequence number (8 bytes, big endian) to the change it records
 // (op | generation | path | checksum), written in the same transaction;
-// database "sslshim" holds the format marker. The checksum is the first 8
-// bytes of SHA-256 over the key and everything before it, so a flipped byte
-// in a value, its generation or its key reads as DataLoss, never as data.
+// database "sslshim" holds the format marker. The checksum is CRC-32C
+// (crc32c.h) over the key and everything before it, so a flipped byte in a
+// value, its generation or its key reads as DataLoss, never as data.
 // Watchers in any process poll the log, so a change made by another process
 // is seen too. The log keeps the newest `log_retention` changes; a watcher
 // that falls further behind gets kResync.
@@ -44,9 +44,11 @@
 #define SSLSHIM_CERTSTORE_LMDB_STORE_H_
 
 #include <lmdb.h>
+#include <sys/stat.h>
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 
@@ -138,7 +140,13 @@ class LmdbStore : public Store {
 
   const LmdbStoreOptions options_;
   MDB_env* env_ = nullptr;
-  int data_fd_ = -1;  // LMDB's descriptor of data.mdb (owned by env_).
+  int data_fd_ = -1;       // LMDB's descriptor of data.mdb (owned by env_).
+  std::string data_name_;  // "lmdb:<dir>/data.mdb", for messages.
+  // The file's stat at the last full check, when CheckFile() may trust an
+  // unchanged stat instead of reading the meta pages again.
+  mutable std::mutex checked_mu_;
+  mutable struct stat checked_ = {};    // Guarded by checked_mu_.
+  mutable bool checked_valid_ = false;  // Guarded by checked_mu_.
   size_t page_size_ = 0;
   MDB_dbi records_ = 0;
   MDB_dbi log_ = 0;

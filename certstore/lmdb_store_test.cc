@@ -362,6 +362,23 @@ TEST_F(LmdbDamageTest, FlippedBytesInAMetaPageAreDataLoss) {
   RestoreAndExpectWorking();
 }
 
+// The size/meta check is skipped while the file's stat is unchanged since a
+// check made well after its last change; damage after such a quiet period
+// (a flip in place keeps the size) must still be seen.
+TEST_F(LmdbDamageTest, DamageAfterAQuietPeriodIsStillSeen) {
+  absl::SleepFor(absl::Milliseconds(250));
+  ASSERT_OK(store_->Get(P({"Small", 1})).status());  // Full check, now trusted.
+  ASSERT_OK(store_->Get(P({"Small", 1})).status());  // Fast path.
+  ASSERT_OK(FlipBytes(data_, NewestMeta(intact_) + kMetaMainRoot + 4, 2));
+  ExpectDataLossEverywhere("meta page");
+  RestoreAndExpectWorking();
+  absl::SleepFor(absl::Milliseconds(250));
+  ASSERT_OK(store_->Get(P({"Small", 1})).status());
+  ASSERT_EQ(truncate(data_.c_str(), 8192), 0);
+  ExpectDataLossEverywhere("truncated");
+  RestoreAndExpectWorking();
+}
+
 TEST_F(LmdbDamageTest, TruncationBetweenCheckAndReadIsCaughtNotFatal) {
   int hits = 0;
   store_->SetAfterCheckHookForTest([&] {
