@@ -135,17 +135,6 @@ absl::StatusOr<Provider> MakeProvider(CliRuntime& rt, shim::VerifyMode verify,
   return Provider{WrapArgsContextProvider(std::move(args)), nullptr};
 }
 
-nlohmann::json StatsJson(const ServerStats& s) {
-  return {{"connections_open", s.connections_open},
-          {"accepted", s.accepted},
-          {"refused", s.refused},
-          {"handshakes_ok", s.handshakes_ok},
-          {"handshakes_failed", s.handshakes_failed},
-          {"requests", s.requests},
-          {"bad_requests", s.bad_requests},
-          {"timeouts", s.timeouts}};
-}
-
 nlohmann::json SlotsJson(const Provider& p) {
   nlohmann::json slots = nlohmann::json::array();
   if (p.slot != nullptr) slots.push_back(PyValueJson(p.slot->status().ToPyValue()));
@@ -247,7 +236,7 @@ int RunServe(const std::vector<std::string>& args) {
           if (req.target != "/_status") return EchoRequest(req);
           nlohmann::json status = {{"slots", SlotsJson(p)}};
           if (HttpsServer* s = server_ptr->load())
-            status["stats"] = StatsJson(s->Stats());
+            status["stats"] = nlohmann::json::parse(s->Stats().ToJson());
           return HttpResponse{.headers = {{"Content-Type", "application/json"}},
                               .body = status.dump() + "\n"};
         });
