@@ -139,6 +139,34 @@ std::string Describe(const interop::SubprocessResult& r) {
                       "\nstderr: ", r.err);
 }
 
+interop::SubprocessResult ImportServerRecord(const CliFiles& files,
+                                             const std::string& path,
+                                             const ChildEnv& env) {
+  return RunSslshim({"store", "import", path, "--replace", "--cert", files.server_chain,
+                     "--key", files.server_key},
+                    env);
+}
+
+interop::SubprocessResult ConnectVerified(const CliFiles& files, int port,
+                                          absl::Duration timeout) {
+  return RunSslshim({"connect", "--port", std::to_string(port), "--cafile", files.ca,
+                     "--server-hostname", "localhost", "--timeout",
+                     std::to_string(absl::ToDoubleSeconds(timeout))},
+                    {}, timeout + absl::Seconds(10));
+}
+
+nlohmann::json FetchStatus(const CliFiles& files, int port) {
+  interop::SubprocessResult r = RunSslshim(
+      {"fetch", "--cacert", files.ca, "--body", "--timeout", "5",
+       absl::StrCat("https://localhost:", port, "/_status")},
+      {}, absl::Seconds(15));
+  nlohmann::json j = OutputJson(r);
+  if (r.exit_code != 0 || !j.is_object() || !j["body"].is_string()) {
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
+  return nlohmann::json::parse(j["body"].get<std::string>(), nullptr, false);
+}
+
 absl::StatusOr<std::unique_ptr<HostileServer>> HostileServer::Start(
     const CliFiles& files, Respond respond) {
   absl::StatusOr<TcpListener> listener = TcpListener::Listen("127.0.0.1", 0);

@@ -79,6 +79,23 @@ absl::StatusOr<ServeChild> StartServe(const std::vector<std::string>& args,
 // Terminate sends SIGTERM to the child and waits for it.
 interop::SubprocessResult Terminate(ServeChild& child);
 
+// ImportServerRecord imports the test PKI's server chain and key as record
+// `path` (`sslshim store import --replace`) into the store `env` names
+// (SSLSHIM_STORE, SSLSHIM_KEK).
+interop::SubprocessResult ImportServerRecord(const CliFiles& files,
+                                             const std::string& path,
+                                             const ChildEnv& env);
+
+// ConnectVerified runs `sslshim connect` to 127.0.0.1:`port` trusting
+// `files.ca` for the name localhost, with --timeout `timeout`.
+interop::SubprocessResult ConnectVerified(const CliFiles& files, int port,
+                                          absl::Duration timeout);
+
+// FetchStatus GETs https://localhost:`port`/_status through `sslshim fetch`
+// and returns the parsed body: a JSON object, or a discarded value when the
+// fetch or the parse fails.
+nlohmann::json FetchStatus(const CliFiles& files, int port);
+
 // HostileServer is a misbehaving TLS peer on loopback for client-side
 // attacks: a facade server socket (the test PKI's server chain) in a thread
 // that accepts one connection, reads the client's first bytes (the request),

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "runtime/cli/cli_test_util.h"
+#include "runtime/cli/store_serve_test_base.h"
 #include "testing/redis_server.h"
 #include "tests/interop/subprocess.h"
 
@@ -22,60 +23,22 @@ namespace {
 
 using ::sslshim::testing::RedisSentinelGroup;
 
-class ServeFailoverTest : public ::testing::Test {
+class ServeFailoverTest : public StoreServeTest {
  protected:
   void SetUp() override {
-    files_ = WriteTestPki();
     absl::StatusOr<std::unique_ptr<RedisSentinelGroup>> group =
         RedisSentinelGroup::Start({.replicas = 1});
     ASSERT_TRUE(group.ok()) << group.status();
     group_ = *std::move(group);
-    env_ = {{"SSLSHIM_KEK", std::string(64, 'b')},
-            {"SSLSHIM_STORE", group_->SentinelUrl("?failover_wait_ms=15000")}};
-    ASSERT_EQ(Import(), 0);
-    absl::StatusOr<ServeChild> s =
-        StartServe({"--http", "--certfile", "store:Web/1"}, env_);
-    ASSERT_TRUE(s.ok()) << s.status();
-    server_ = *std::move(s);
-  }
-  void TearDown() override {
-    if (server_.process != nullptr) {
-      interop::SubprocessResult r = Terminate(server_);
-      EXPECT_EQ(r.exit_code, 0) << Describe(r);
-    }
-  }
-
-  int Import() {
-    interop::SubprocessResult r =
-        RunSslshim({"store", "import", "Web/1", "--replace", "--cert",
-                    files_.server_chain, "--key", files_.server_key},
-                   env_);
-    EXPECT_EQ(r.exit_code, 0) << Describe(r);
-    return r.exit_code;
+    StartServing(group_->SentinelUrl("?failover_wait_ms=15000"));
   }
 
   // One verified handshake; true when it succeeded within 3 s.
-  bool Handshake() {
-    const absl::Time start = absl::Now();
-    interop::SubprocessResult r =
-        RunSslshim({"connect", "--port", std::to_string(server_.port), "--cafile",
-                    files_.ca, "--server-hostname", "localhost", "--timeout", "3"},
-                   {}, absl::Seconds(10));
-    EXPECT_EQ(r.exit_code, 0) << Describe(r);
-    return r.exit_code == 0 && absl::Now() - start < absl::Seconds(3);
-  }
+  bool Handshake() { return HandshakeWithin(absl::Seconds(3)); }
 
   // The slot's generation as /_status shows it (0 when unreadable).
   uint64_t SlotGeneration() {
-    interop::SubprocessResult r =
-        RunSslshim({"fetch", "--cacert", files_.ca, "--body", "--timeout", "5",
-                    absl::StrCat("https://localhost:", server_.port, "/_status")},
-                   {}, absl::Seconds(15));
-    EXPECT_EQ(r.exit_code, 0) << Describe(r);
-    nlohmann::json j = OutputJson(r);
-    if (!j.is_object() || !j.contains("body")) return 0;
-    nlohmann::json status =
-        nlohmann::json::parse(j["body"].get<std::string>(), nullptr, false);
+    nlohmann::json status = FetchStatus(files_, server_.port);
     if (!status.is_object() || !status["slots"].is_array() || status["slots"].empty() ||
         !status["slots"][0]["generation"].is_number()) {
       return 0;
@@ -83,10 +46,7 @@ class ServeFailoverTest : public ::testing::Test {
     return status["slots"][0]["generation"].get<uint64_t>();
   }
 
-  CliFiles files_;
   std::unique_ptr<RedisSentinelGroup> group_;
-  ChildEnv env_;
-  ServeChild server_;
 };
 
 TEST_F(ServeFailoverTest, ServerKeepsServingAndFollowsTheNewMaster) {
@@ -108,7 +68,7 @@ TEST_F(ServeFailoverTest, ServerKeepsServingAndFollowsTheNewMaster) {
   EXPECT_EQ(kill(server_.process->pid(), 0), 0) << "server died";
 
   // A writer rotates the record through the new master; the server follows.
-  ASSERT_EQ(Import(), 0);
+  ASSERT_TRUE(ImportRecord());
   const absl::Time rotated = absl::Now();
   uint64_t generation = 0;
   while (generation != 2 && absl::Now() - rotated < absl::Seconds(15)) {

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "runtime/cli/cli_test_util.h"
+#include "runtime/cli/store_serve_test_base.h"
 #include "testing/fd_count.h"
 #include "testing/redis_server.h"
 #include "tests/interop/subprocess.h"
@@ -26,56 +27,28 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class StoreOutageTest : public ::testing::Test {
+class StoreOutageTest : public StoreServeTest {
  protected:
   void SetUp() override {
-    files_ = WriteTestPki();
     absl::StatusOr<std::unique_ptr<sslshim::testing::RedisServer>> redis =
         sslshim::testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    env_ = {{"SSLSHIM_KEK", std::string(64, 'b')}, {"SSLSHIM_STORE", redis_->Url()}};
-    ImportRecord();
-    absl::StatusOr<ServeChild> s =
-        StartServe({"--http", "--certfile", "store:Web/1"}, env_);
-    ASSERT_TRUE(s.ok()) << s.status();
-    server_ = *std::move(s);
-  }
-  void TearDown() override {
-    if (server_.process != nullptr) {
-      interop::SubprocessResult r = Terminate(server_);
-      EXPECT_EQ(r.exit_code, 0) << Describe(r);
-    }
-  }
-
-  void ImportRecord() {
-    interop::SubprocessResult r =
-        RunSslshim({"store", "import", "Web/1", "--replace", "--cert", files_.server_chain,
-                    "--key", files_.server_key},
-                   env_);
-    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    StartServing(redis_->Url());
   }
 
   // One verified handshake with the server; returns how long it took.
   absl::Duration Handshake() {
     const absl::Time start = absl::Now();
-    interop::SubprocessResult r = RunSslshim(
-        {"connect", "--port", std::to_string(server_.port), "--cafile", files_.ca,
-         "--server-hostname", "localhost", "--timeout", "5"},
-        {}, absl::Seconds(15));
-    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    HandshakeWithin(absl::Seconds(5));
     return absl::Now() - start;
   }
 
   // GET /_status through the server: the slot's state as JSON text.
   std::string Status() {
-    interop::SubprocessResult r = RunSslshim(
-        {"fetch", "--cacert", files_.ca, "--body", "--timeout", "5",
-         absl::StrCat("https://localhost:", server_.port, "/_status")},
-        {}, absl::Seconds(15));
-    EXPECT_EQ(r.exit_code, 0) << Describe(r);
-    nlohmann::json j = OutputJson(r);
-    return j.is_object() && j.contains("body") ? j["body"].get<std::string>() : "";
+    nlohmann::json status = FetchStatus(files_, server_.port);
+    EXPECT_TRUE(status.is_object()) << "no /_status";
+    return status.is_object() ? status.dump() : "";
   }
 
   // The slot's last_error as /_status shows it, polled until it is
@@ -84,7 +57,7 @@ class StoreOutageTest : public ::testing::Test {
     std::string error;
     const absl::Time until = absl::Now() + absl::Seconds(5);
     do {
-      nlohmann::json status = nlohmann::json::parse(Status(), nullptr, false);
+      nlohmann::json status = FetchStatus(files_, server_.port);
       error.clear();
       if (status.is_object() && status["slots"].is_array() &&
           !status["slots"].empty() && status["slots"][0]["last_error"].is_string()) {
@@ -104,10 +77,7 @@ class StoreOutageTest : public ::testing::Test {
     EXPECT_THAT(Status(), HasSubstr("Web/1"));
   }
 
-  CliFiles files_;
   std::unique_ptr<sslshim::testing::RedisServer> redis_;
-  ChildEnv env_;
-  ServeChild server_;
 };
 
 TEST_F(StoreOutageTest, ServerKeepsServingThroughPauseStopRestartAndFlush) {
@@ -139,7 +109,7 @@ TEST_F(StoreOutageTest, ServerKeepsServingThroughPauseStopRestartAndFlush) {
   ExpectAliveAndServing("redis restarted empty");
 
   // Record back, then flushed under a live server.
-  ImportRecord();
+  ASSERT_TRUE(ImportRecord());
   absl::SleepFor(absl::Milliseconds(500));
   ExpectAliveAndServing("record re-imported");
   EXPECT_EQ(SlotErrorWithin(false), "");
