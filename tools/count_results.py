@@ -21,14 +21,36 @@ def walk_all(dirs):
         yield from os.walk(d)
 
 
+def result_files(dirs):
+    """Yields every test.xml to count, one set per test target.
+
+    A target run with --runs_per_test=N writes run_K_of_N/test.xml beside an
+    older test.xml of a single run (and the reverse): only the newer of the
+    two kinds is this invocation's, so the stale one is left out.
+    """
+    for root, subdirs, files in walk_all(dirs):
+        runs = [d for d in subdirs if d.startswith("run_") and "_of_" in d]
+        top = os.path.join(root, "test.xml") if "test.xml" in files else None
+        run_files = [os.path.join(root, d, "test.xml") for d in runs
+                     if os.path.exists(os.path.join(root, d, "test.xml"))]
+        # The run_* directories are handled here, not by the walk.
+        subdirs[:] = [d for d in subdirs if d not in runs]
+        if top and run_files:
+            newest_run = max(os.path.getmtime(f) for f in run_files)
+            if os.path.getmtime(top) >= newest_run:
+                run_files = []
+            else:
+                top = None
+        if top:
+            yield top
+        yield from run_files
+
+
 def main(testlogs, bazel_failed, more_dirs=()):
     passed = failed = skipped = 0
     targets = 0
-    for root, _, files in walk_all([testlogs, *more_dirs]):
-        if "test.xml" not in files:
-            continue
+    for path in result_files([testlogs, *more_dirs]):
         targets += 1
-        path = os.path.join(root, "test.xml")
         try:
             tree = ET.parse(path)
         except ET.ParseError as e:
