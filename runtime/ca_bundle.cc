@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "openssl/err.h"
+#include "pki/bounded_file.h"
 #include "shim/errors.h"
 
 namespace sslshim::runtime {
@@ -43,35 +44,16 @@ absl::Status CaBundle::Error(absl::string_view what) const {
 
 absl::StatusOr<std::shared_ptr<const CaBundle::Snapshot>> CaBundle::Load(
     uint64_t generation) {
-  int fd = ::open(options_.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error(std::strerror(errno));
+  // pki's reader: regular files only (a FIFO at SSL_CERT_FILE blocked in
+  // open(2) here), bounded while reading.
+  // Stat first: a file replaced while we read gets a new id, so the next
+  // check reloads it rather than keeping stale bytes under a fresh id.
   struct stat st;
-  std::string bytes;
-  absl::Status status;
-  if (::fstat(fd, &st) != 0) {
-    status = Error(std::strerror(errno));
-  } else if (!S_ISREG(st.st_mode)) {
-    status = Error("not a regular file");
-  } else if (static_cast<uint64_t>(st.st_size) > options_.max_bytes) {
-    status = Error(absl::StrCat("the file is ", st.st_size, " bytes, more than the ",
-                                options_.max_bytes, " accepted"));
-  } else {
-    bytes.resize(static_cast<size_t>(st.st_size));
-    size_t got = 0;
-    while (got < bytes.size()) {
-      ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        status = Error(std::strerror(errno));
-        break;
-      }
-      if (n == 0) break;  // Shrunk while reading: parse what is there.
-      got += static_cast<size_t>(n);
-    }
-    bytes.resize(got);
-  }
-  ::close(fd);
-  if (!status.ok()) return status;
+  if (::stat(options_.path.c_str(), &st) != 0) return Error(std::strerror(errno));
+  absl::StatusOr<std::string> read =
+      pki::ReadBoundedFile(options_.path, options_.max_bytes);
+  if (!read.ok()) return Error(read.status().message());
+  const std::string bytes = *std::move(read);
   if (bytes.empty()) return Error("the file is empty");
 
   absl::StatusOr<std::shared_ptr<const shim::CaSet>> cas =

@@ -1,5 +1,7 @@
 #include "runtime/ca_bundle.h"
 
+#include <sys/stat.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -113,13 +115,17 @@ TEST(CaBundleTest, MissingEmptyAndGarbageBundlesNameThePathAndTheFix) {
   const std::string garbage = TmpPath("garbage.pem");
   WriteFile(empty, "");
   WriteFile(garbage, "this is not a certificate\n");
+  const std::string fifo = TmpPath("fifo.pem");
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   struct Case {
     std::string path;
     const char* what;
   } cases[] = {{missing, "No such file or directory"},
                {empty, "the file is empty"},
                {garbage, "no usable CA certificate"},
-               {"/", "not a regular file"}};
+               {"/", "not a regular file"},
+               {fifo, "is a FIFO"}};  // Regression: blocked in open(2).
   for (const Case& c : cases) {
     auto bundle = *CaBundle::Create({.path = c.path});
     EXPECT_THAT(
